@@ -1,0 +1,181 @@
+/**
+ * `buildApp(options)`: the blogtalk reference server as a Fastify app that is not yet
+ * listening. Tests build it directly; `main.ts` reads the environment and listens.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { defaultLimits, type Limits } from './config.js';
+import { decodeUtf8, findTextProblem } from './domain/text.js';
+import { errorBody, HttpError } from './http/errors.js';
+import { SiteDirectory } from './http/sites.js';
+import { assetRoutes } from './routes/assets.js';
+import { commentRoutes } from './routes/comments.js';
+import type { Site, Store } from './store/store.js';
+
+export interface AppOptions {
+  store: Store;
+  /** Key for avatar HMACs. Keep it stable and secret: changing it changes every avatar. */
+  secret: string;
+  /** Sites to create or update at start (bootstrap from environment, demo, tests). */
+  sites?: Site[];
+  limits?: Partial<Limits>;
+  /** Folder of the built widget (`dist/`), served at `/blogtalk.js` etc. */
+  distDir?: string;
+  /** Folder of the demo page, served at `/` when set (demo mode only). */
+  demoDir?: string;
+  /** Trust `X-Forwarded-*` from these proxies (Fastify's `trustProxy`). */
+  trustProxy?: boolean | string | string[];
+  /** Request logging (pino): off by default; `{ level }` to turn it on. */
+  logger?: boolean | { level: string };
+  /** Server clock, injectable for tests. */
+  now?: () => Date;
+}
+
+const textProblemMessages = {
+  nul_character: 'Text may not contain NUL characters.',
+  invalid_utf8: 'The request is not valid UTF-8.',
+} as const;
+
+/** `/author/email` → `email`, `/body` → `body`: the field a validation error is about. */
+function fieldOf(instancePath: string, missing?: unknown): string {
+  const last = instancePath.split('/').filter(Boolean).pop();
+  return typeof missing === 'string' ? missing : last ?? 'request';
+}
+
+function validationError(error: FastifyError): HttpError {
+  const first = error.validation?.[0];
+  if (!first) return new HttpError(400, 'invalid_request', error.message);
+  const params = first.params as { missingProperty?: string; limit?: number };
+  const field = fieldOf(first.instancePath, params.missingProperty);
+  const label = field === 'body' ? 'The comment' : `The ${field}`;
+  switch (first.keyword) {
+    case 'required':
+      return new HttpError(400, `${field}_required`, `${label} is required.`);
+    case 'minLength':
+      return new HttpError(400, `${field}_empty`, `${label} is empty.`);
+    case 'maxLength':
+      return new HttpError(
+        400,
+        `${field}_too_long`,
+        `${label} is too long: at most ${params.limit?.toLocaleString('en')} characters.`,
+      );
+    default:
+      return new HttpError(400, `${field}_invalid`, `${label} is not valid (${first.message ?? first.keyword}).`);
+  }
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const limits: Limits = { ...defaultLimits, ...options.limits };
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.requestMaxBytes,
+    trustProxy: options.trustProxy ?? false,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  const { store } = options;
+  for (const site of options.sites ?? []) await store.putSite(site);
+  const sites = new SiteDirectory(store);
+
+  // JSON only, and strictly: malformed UTF-8, NUL and lone surrogates are refused, not repaired.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === null) return done(new HttpError(400, 'invalid_utf8', textProblemMessages.invalid_utf8));
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return done(new HttpError(400, 'invalid_json', 'The request body is not valid JSON.'));
+    }
+    const problem = findTextProblem(value);
+    if (problem) return done(new HttpError(400, problem, textProblemMessages[problem]));
+    done(null, value);
+  });
+  app.addHook('preValidation', async (request) => {
+    const problem = findTextProblem(request.query);
+    if (problem) throw new HttpError(400, problem, textProblemMessages[problem]);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let http: HttpError;
+    if (error instanceof HttpError) http = error;
+    else if (error.validation) http = validationError(error);
+    else if (error.statusCode === 413) {
+      http = new HttpError(413, 'request_too_large', `The request is larger than ${limits.requestMaxBytes} bytes.`);
+    } else if (error.statusCode === 415) {
+      http = new HttpError(415, 'unsupported_media_type', 'Send the request as application/json.');
+    } else if (error.statusCode === 429) {
+      http = new HttpError(429, 'rate_limited', 'Too many comments from here for now; it will be sent later.');
+    } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      http = new HttpError(error.statusCode, 'bad_request', error.message);
+    } else {
+      request.log.error(error);
+      http = new HttpError(500, 'internal', 'Something went wrong on the comment server.');
+    }
+    if (http.statusCode === 403) reply.removeHeader('Access-Control-Allow-Origin');
+    reply.code(http.statusCode).headers(http.headers).send(errorBody(http.code, http.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('not_found', `Nothing at ${request.method} ${request.url.split('?')[0]}.`));
+  });
+
+  // CORS: the allowlist is per site, but a preflight names no site. Allow the preflight, and
+  // set the header early, when some site allows the origin; each route then checks the
+  // post's own site (applyCors) and refuses with 403 otherwise.
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !request.url.startsWith('/api/')) return;
+    reply.header('Vary', 'Origin');
+    if (!(await sites.anySiteAllows(origin, request))) return;
+    reply.header('Access-Control-Allow-Origin', origin);
+    reply.header('Access-Control-Expose-Headers', 'ETag, Retry-After, Idempotent-Replayed');
+  });
+  app.options('/api/*', async (_request, reply) => {
+    if (!reply.hasHeader('Access-Control-Allow-Origin')) {
+      throw new HttpError(403, 'origin_not_allowed', 'This origin may not use this comment server.');
+    }
+    reply
+      .header('Access-Control-Allow-Methods', 'GET, POST')
+      .header('Access-Control-Allow-Headers', 'Content-Type, Idempotency-Key, If-None-Match')
+      .header('Access-Control-Max-Age', '600')
+      .code(204)
+      .send();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'blogtalk API',
+        version: '1',
+        description: 'Comments for any blog. Errors are `{ "error": { "code", "message" } }`.',
+      },
+    },
+  });
+  await app.register(rateLimit, { global: false });
+
+  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now });
+  await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/healthz',
+    { schema: { hide: true } },
+    async (_request, reply) => {
+      try {
+        await store.listSites();
+        return { status: 'ok' };
+      } catch {
+        return reply.code(503).send({ status: 'unavailable' });
+      }
+    },
+  );
+
+  app.addHook('onClose', async () => {
+    await store.close();
+  });
+  return app;
+}

@@ -1,0 +1,112 @@
+/**
+ * The server process: reads the environment, opens the store, listens, and shuts down
+ * gracefully. `node build/server/main.js` is production (`npm run serve`);
+ * `--demo` adds the demo blog and page (`npm start`).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from './app.js';
+import { limitsFromEnv } from './config.js';
+import { demoPostUrl, seedDemo } from './demo.js';
+import { openStore } from './store/index.js';
+import type { Site } from './store/store.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function fail(message: string): never {
+  console.error(`blogtalk: ${message}`);
+  process.exit(1);
+}
+
+/** The avatar key: `BLOGTALK_SECRET`, else (single-machine SQLite) a random key kept in the data folder. */
+function loadSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
+  if (env.BLOGTALK_SECRET) return env.BLOGTALK_SECRET;
+  if (env.DATABASE_URL) fail('set BLOGTALK_SECRET (the same on every instance) when using DATABASE_URL.');
+  const file = join(dataDir, 'secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('hex');
+    writeFileSync(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+/** A site to register at start: `BLOGTALK_SITE_ORIGIN` (+ optional id, name, allowed origins). */
+function bootstrapSites(env: NodeJS.ProcessEnv): Site[] {
+  const origin = env.BLOGTALK_SITE_ORIGIN;
+  if (!origin) return [];
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    fail(`BLOGTALK_SITE_ORIGIN is not a URL: "${origin}"`);
+  }
+  const allowed = (env.BLOGTALK_ALLOWED_ORIGINS ?? parsed.origin)
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return [
+    {
+      id: env.BLOGTALK_SITE_ID ?? parsed.hostname,
+      name: env.BLOGTALK_SITE_NAME ?? parsed.hostname,
+      origin: parsed.origin,
+      allowedOrigins: allowed,
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  const demo = process.argv.includes('--demo');
+  const env = process.env;
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${env.PORT}"`);
+  const host = env.HOST ?? (demo ? 'localhost' : '0.0.0.0');
+  const dataDir = resolve(env.DATA_DIR ?? join(root, demo ? 'data/demo' : 'data'));
+  const secret = loadSecret(env, dataDir);
+
+  let limits;
+  try {
+    limits = limitsFromEnv(env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir });
+  if (demo) await seedDemo(store, secret);
+
+  const trust = env.TRUST_PROXY;
+  const app = await buildApp({
+    store,
+    secret,
+    sites: bootstrapSites(env),
+    limits,
+    distDir: join(root, 'dist'),
+    demoDir: demo ? join(root, 'demo') : undefined,
+    trustProxy: trust ? (trust === 'true' ? true : trust.split(',').map((s) => s.trim())) : false,
+    logger: { level: env.LOG_LEVEL ?? (demo ? 'warn' : 'info') },
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info(`${signal}: finishing in-flight requests, then stopping`);
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const address = await app.listen({ port, host });
+  const shown = address.replace('127.0.0.1', 'localhost').replace('[::1]', 'localhost');
+  if (demo) {
+    console.log(`\nblogtalk demo: ${shown}/  (demo mode: seed post ${demoPostUrl}, data in ${dataDir})\n`);
+  } else {
+    console.log(`blogtalk server listening on ${address}`);
+  }
+}
+
+main().catch((error) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));

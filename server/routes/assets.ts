@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface AssetRoutesOptions {
+  /** The built widget folder; `/blogtalk.js`, `/blogtalk.esm.js`, `/custom-elements.json` come from it. */
+  distDir?: string | undefined;
+  /** The demo page folder (demo mode only): `/` is its index.html. */
+  demoDir?: string | undefined;
+}
+
+interface Asset {
+  body: Buffer;
+  etag: string;
+  type: string;
+  cacheControl: string;
+  /** Extra headers, e.g. the demo page's Content-Security-Policy. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * The demo page runs under the strict policy that DESIGN.md promises the widget works with:
+ * no inline script, no eval, Trusted Types enforced.
+ */
+export const demoContentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "require-trusted-types-for 'script'",
+].join('; ');
+
+const widgetFiles: Record<string, string> = {
+  '/blogtalk.js': 'blogtalk.js',
+  '/blogtalk.esm.js': 'blogtalk.esm.js',
+  '/custom-elements.json': 'custom-elements.json',
+};
+
+const types: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+async function load(path: string, cacheControl: string, headers?: Record<string, string>): Promise<Asset | null> {
+  let body: Buffer;
+  try {
+    body = await readFile(path);
+  } catch {
+    return null;
+  }
+  const ext = path.slice(path.lastIndexOf('.'));
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  return { body, etag, type: types[ext] ?? 'application/octet-stream', cacheControl, ...(headers ? { headers } : {}) };
+}
+
+function send(asset: Asset, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('ETag', asset.etag).header('Cache-Control', asset.cacheControl).header('X-Content-Type-Options', 'nosniff');
+  if (asset.headers) reply.headers(asset.headers);
+  if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+  return reply.type(asset.type).send(asset.body);
+}
+
+/**
+ * The widget script, served by the comment server itself so a blog embeds it from there, and
+ * in demo mode the demo page. Files are read once at start: a rebuild needs a restart.
+ */
+export async function assetRoutes(app: FastifyInstance, opts: AssetRoutesOptions): Promise<void> {
+  if (opts.distDir) {
+    for (const [route, file] of Object.entries(widgetFiles)) {
+      // Short cache with revalidation: blogs embed this unversioned URL, so updates must reach them.
+      const asset = await load(join(opts.distDir, file), 'public, max-age=300, stale-while-revalidate=86400', {
+        'Access-Control-Allow-Origin': '*',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+      });
+      if (!asset) continue;
+      app.get(route, { schema: { hide: true } }, (request, reply) => send(asset, request, reply));
+    }
+  }
+  if (opts.demoDir) {
+    const demoHeaders = { 'Content-Security-Policy': demoContentSecurityPolicy };
+    const pages: Record<string, string> = { '/': 'index.html', '/demo.css': 'demo.css' };
+    for (const [route, file] of Object.entries(pages)) {
+      const asset = await load(join(opts.demoDir, file), 'no-cache', demoHeaders);
+      if (!asset) throw new Error(`demo file missing: ${join(opts.demoDir, file)}`);
+      app.get(route, { schema: { hide: true } }, (request, reply) => send(asset, request, reply));
+    }
+  }
+}

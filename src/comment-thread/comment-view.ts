@@ -1,0 +1,128 @@
+/**
+ * How one response looks, and how a page of them becomes nested threads. Template functions,
+ * not an element: the comments live in `<comment-thread>`'s shadow root, so their parts are
+ * the thread's parts. Everything from the server is bound as text or as a checked http(s) href.
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Comment } from '../data/api-types.js';
+import type { Localizer } from '../internal/i18n.js';
+import { formatBody, safeHttpUrl } from '../internal/text.js';
+import { absoluteTime, relativeTime } from '../internal/time.js';
+import { avatar } from './avatar.js';
+
+/** A response placed in its thread. `sending` is the writer's own copy not yet stored. */
+export interface CommentNode {
+  comment: Comment;
+  sending: boolean;
+  children: CommentNode[];
+}
+
+export interface ViewContext {
+  l: Localizer;
+  /** The time relative dates are measured from. */
+  now: number;
+  /** Id of the comment the page's URL points at, if any. */
+  target: string | null;
+  /** The page's URL without its fragment, for permalinks. */
+  page: string;
+  reply(comment: Comment): void;
+}
+
+/**
+ * Nests comments under their parents, in the order given (parents before their replies, as
+ * the server sends them). A reply whose parent is not loaded is shown as a thread of its own.
+ */
+export function buildThreads(comments: Comment[], sending: ReadonlySet<string>): CommentNode[] {
+  const nodes = new Map<string, CommentNode>();
+  const roots: CommentNode[] = [];
+  for (const comment of comments) {
+    if (nodes.has(comment.id)) continue;
+    const node: CommentNode = { comment, sending: sending.has(comment.id), children: [] };
+    nodes.set(comment.id, node);
+    const parent = comment.parent === null ? undefined : nodes.get(comment.parent);
+    (parent ? parent.children : roots).push(node);
+  }
+  return roots;
+}
+
+export function renderThreads(nodes: CommentNode[], ctx: ViewContext, nested = false): TemplateResult {
+  // Plain map, not repeat(): nothing in a comment's DOM holds state worth keying (focus is
+  // found again by id), and it keeps the bundle smaller.
+  return html`<ol class=${nested ? 'children' : 'comments'}>
+    ${nodes.map(
+      (node) => html`<li>
+        ${renderComment(node, ctx)} ${node.children.length ? renderThreads(node.children, ctx, true) : nothing}
+      </li>`,
+    )}
+  </ol>`;
+}
+
+function renderComment({ comment, sending }: CommentNode, ctx: ViewContext): TemplateResult {
+  const { l } = ctx;
+  const { author } = comment;
+  const website = safeHttpUrl(author.website);
+  const name = html`<bdi part="comment-author" class="author" id="author-${comment.id}"
+    >${website ? externalLink(website, author.name) : author.name}</bdi
+  >`;
+  const created = new Date(comment.created);
+  const targeted = ctx.target === comment.id;
+  return html`<article
+    id="comment-${comment.id}"
+    part="comment"
+    class="comment depth-${comment.depth} ${targeted ? 'target' : ''} ${sending ? 'sending' : ''}"
+    tabindex="-1"
+    aria-labelledby="author-${comment.id}"
+  >
+    ${avatar(author.avatar, author.name)}
+    <header class="meta">
+      <span class="says">${l.parts(l.messages.says, { name })}</span>
+      ${sending || Number.isNaN(created.getTime())
+        ? nothing
+        : html`<a part="comment-date" class="date" href="${ctx.page}#comment-${comment.id}"
+            ><time datetime=${created.toISOString()} title=${absoluteTime(created, l.lang)}
+              >${relativeTime(created, l.lang, ctx.now)}</time
+            ></a
+          >`}
+    </header>
+    <div part="comment-body" class="body" dir="auto">
+      ${comment.kind === 'reblog' && comment.reblog ? renderReblog(comment.reblog, l) : nothing}
+      ${renderBody(comment.body)}
+    </div>
+    ${sending
+      ? html`<p part="status" class="status" role="status">${l.t('sending')}</p>`
+      : html`<div class="actions">
+          <button
+            part="reply-button"
+            class="reply"
+            type="button"
+            aria-describedby="author-${comment.id}"
+            @click=${() => ctx.reply(comment)}
+          >
+            ${l.t('reply')}
+          </button>
+          ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
+        </div>`}
+  </article>`;
+}
+
+function renderReblog(reblog: NonNullable<Comment['reblog']>, l: Localizer): TemplateResult {
+  const url = safeHttpUrl(reblog.url);
+  const blog = html`<bdi>${url ? externalLink(url, reblog.blogName) : reblog.blogName}</bdi>`;
+  return html`<p class="reblog">${l.parts(l.messages.rebloggedOn, { blog })}</p>`;
+}
+
+/** Paragraphs, line breaks and http(s) links, as elements; every character of text kept. */
+export function renderBody(body: string): TemplateResult[] {
+  // No whitespace inside <p>: the body keeps spaces as typed (white-space: pre-wrap).
+  return formatBody(body).map(
+    (paragraph) =>
+      html`<p>${paragraph.map(
+        (line, i) =>
+          html`${i ? html`<br />` : nothing}${line.map(({ href, text }) => (href ? externalLink(href, text) : text))}`,
+      )}</p>`,
+  );
+}
+
+function externalLink(href: string, text: string): TemplateResult {
+  return html`<a href=${href} rel="nofollow ugc noopener" target="_blank">${text}</a>`;
+}

@@ -1,0 +1,49 @@
+/**
+ * What the elements need from a comment service, and nothing more. The blogtalk server is the
+ * first implementation (`http-backend.ts`); a WordPress REST API one can follow, so keep this
+ * narrow and in domain terms — no URLs, no HTTP.
+ */
+import type { Comment, CommentPage, NewCommentRequest } from './api-types.js';
+
+export interface ListOptions {
+  /** Top-level threads per page. */
+  pageSize?: number;
+  /** Cursor from a previous page's `older`: load the page before it. */
+  before?: string | null;
+  signal?: AbortSignal;
+}
+
+export interface Backend {
+  /** One page of a post's threads: the newest page, or the one before `before`. */
+  list(post: string, options?: ListOptions): Promise<CommentPage>;
+  /**
+   * Stores a comment once per `idempotencyKey`: sending the same key and request again returns
+   * the first result instead of a duplicate.
+   */
+  post(request: NewCommentRequest, idempotencyKey: string, signal?: AbortSignal): Promise<Comment>;
+}
+
+/**
+ * A request the service answered with an error, or could not answer. `status` is the HTTP
+ * status, or 0 when no response arrived (`code` is then `network_error` or `timeout`).
+ * Aborting a request through its signal rejects with the signal's reason instead.
+ */
+export class BackendError extends Error {
+  override name = 'BackendError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Seconds from a `Retry-After` header, if the server sent one. */
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+
+  /** Whether the same request may succeed later: no response, 408, 409, 429 or 5xx. */
+  get temporary(): boolean {
+    const { status } = this;
+    return status === 0 || status === 408 || status === 409 || status === 429 || status >= 500;
+  }
+}

@@ -1,0 +1,117 @@
+/** The `Backend` for the blogtalk server's HTTP API (`/api/v1`). */
+import type { ApiError, Comment, CommentPage, NewCommentRequest } from './api-types.js';
+import { BackendError, type Backend, type ListOptions } from './backend.js';
+
+export interface HttpBackendOptions {
+  /** The fetch to use (tests pass a failing one); defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Milliseconds before a request is given up with a `timeout` error. */
+  timeout?: number;
+}
+
+export class HttpBackend implements Backend {
+  /** The server's base URL, without a trailing slash. */
+  readonly server: string;
+  #fetch: typeof globalThis.fetch;
+  #timeout: number;
+
+  constructor(
+    server: string,
+    { fetch = globalThis.fetch.bind(globalThis), timeout = 15_000 }: HttpBackendOptions = {},
+  ) {
+    this.server = server.replace(/\/+$/, '');
+    this.#fetch = fetch;
+    this.#timeout = timeout;
+  }
+
+  list(post: string, { pageSize, before, signal }: ListOptions = {}): Promise<CommentPage> {
+    const url = this.#url();
+    url.searchParams.set('post', post);
+    if (pageSize) url.searchParams.set('page-size', String(pageSize));
+    if (before) url.searchParams.set('before', before);
+    // Revalidate with the ETag every time: a cached page would hide a comment just posted.
+    return this.#request<CommentPage>(url, { cache: 'no-cache' }, signal);
+  }
+
+  post(request: NewCommentRequest, idempotencyKey: string, signal?: AbortSignal): Promise<Comment> {
+    return this.#request<Comment>(
+      this.#url(),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+        body: JSON.stringify(request),
+      },
+      signal,
+    );
+  }
+
+  #url(): URL {
+    return new URL(`${this.server}/api/v1/comments`);
+  }
+
+  async #request<T>(url: URL, init: RequestInit, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeout);
+    const forward = () => controller.abort(signal!.reason);
+    signal?.addEventListener('abort', forward);
+    try {
+      let response: Response;
+      let text: string;
+      try {
+        response = await this.#fetch(url, {
+          ...init,
+          headers: { Accept: 'application/json', ...init.headers },
+          mode: 'cors',
+          credentials: 'omit',
+          signal: controller.signal,
+        });
+        text = await response.text();
+      } catch {
+        signal?.throwIfAborted();
+        throw timedOut
+          ? new BackendError(0, 'timeout', 'The server took too long to answer.')
+          : new BackendError(0, 'network_error', 'The server could not be reached.');
+      }
+      let data: unknown = null;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        // Not JSON (a proxy's error page, say): reported below by status.
+      }
+      if (response.ok && data !== null && typeof data === 'object') return data as T;
+      const error = (data as Partial<ApiError> | null)?.error;
+      throw new BackendError(
+        response.ok ? 502 : response.status,
+        error?.code ?? (response.ok ? 'invalid_response' : `http_${response.status}`),
+        error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+        retryAfter(response.headers.get('Retry-After')),
+      );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+}
+
+/** Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date). */
+function retryAfter(header: string | null): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+const shared = new Map<string, HttpBackend>();
+
+/** One backend per server URL, shared by every element on the page that talks to it. */
+export function httpBackendFor(server: string): HttpBackend {
+  let backend = shared.get(server);
+  if (!backend) shared.set(server, (backend = new HttpBackend(server)));
+  return backend;
+}

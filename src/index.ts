@@ -1,0 +1,18 @@
+/**
+ * blogtalk: comments for any blog from one script tag. Importing this module defines every
+ * element (each definition is guarded, so loading the bundle twice is harmless).
+ */
+export { CommentThreadElement } from './comment-thread/comment-thread.js';
+export { LoginPickerElement, type GuestDetails, type LoginProvider } from './login-picker/login-picker.js';
+// The events fired today. events.ts also declares the ones later issues will fire
+// (comment-queued, login, logout, like-change, reblog); they join this list when they do.
+export {
+  CommentFailedEvent,
+  CommentPostedEvent,
+  CommentSubmitEvent,
+  type CommentFailedDetail,
+  type CommentSubmitDetail,
+} from './events.js';
+export type * from './data/api-types.js';
+export { BackendError, type Backend, type ListOptions } from './data/backend.js';
+export { HttpBackend, type HttpBackendOptions } from './data/http-backend.js';

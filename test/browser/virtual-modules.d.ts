@@ -1,0 +1,7 @@
+/** Served by the blogtalk-server plugin in web-test-runner.config.mjs. */
+declare module '*/__blogtalk__/server.js' {
+  /** The reference server for this run, e.g. http://127.0.0.1:40123. */
+  export const server: string;
+  /** The test site's origin (https://blog.test): posts are `${blog}/<path>`. */
+  export const blog: string;
+}
