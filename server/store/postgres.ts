@@ -8,6 +8,7 @@ import pg from 'pg';
 import {
   encodeCursor,
   orderThreads,
+  storedComment,
   parsePageQuery,
   type CreateResult,
   type NewComment,
@@ -438,28 +439,7 @@ async function insertComment(
     if (!winner) throw new Error('conflicting comment row vanished');
     throw new RolledBack(replayOf(winner, input.requestHash)); // undo a post made for nothing
   }
-  return {
-    ok: true,
-    replayed: false,
-    comment: {
-      id: input.id,
-      siteId: input.siteId,
-      postUrl: input.postUrl,
-      parentId: input.parentId,
-      depth,
-      kind: input.kind,
-      status: input.status,
-      authorName: input.authorName,
-      authorEmail: input.authorEmail,
-      authorWebsite: input.authorWebsite,
-      avatar: input.avatar,
-      body: input.body,
-      created: new Date(input.created.getTime()),
-      reblogBlogName: input.reblogBlogName,
-      reblogUrl: input.reblogUrl,
-      seq: Number(seq),
-    },
-  };
+  return { ok: true, replayed: false, comment: storedComment(input, depth, Number(seq)) };
 }
 
 async function commentById(

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import {
   encodeCursor,
   orderThreads,
+  storedComment,
   parsePageQuery,
   type CreateResult,
   type NewComment,
@@ -357,25 +358,7 @@ export class SqliteStore implements Store {
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
     )!;
-    const comment: StoredComment = {
-      id: input.id,
-      siteId: input.siteId,
-      postUrl: input.postUrl,
-      parentId: input.parentId,
-      depth,
-      kind: input.kind,
-      status: input.status,
-      authorName: input.authorName,
-      authorEmail: input.authorEmail,
-      authorWebsite: input.authorWebsite,
-      avatar: input.avatar,
-      body: input.body,
-      created: new Date(input.created.getTime()),
-      reblogBlogName: input.reblogBlogName,
-      reblogUrl: input.reblogUrl,
-      seq,
-    };
-    return { ok: true, comment, replayed: false };
+    return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
   }
 
   get #stmts(): ReturnType<typeof prepareStatements> {

@@ -207,3 +207,9 @@ export function orderThreads(roots: StoredComment[], replies: StoredComment[]): 
   }
   return ordered;
 }
+
+/** The comment an adapter has just inserted, from its input, computed depth and new `seq`. */
+export function storedComment(input: NewComment, depth: number, seq: number): StoredComment {
+  const { postTitle: _title, requestHash: _hash, created, ...fields } = input;
+  return { ...fields, depth, created: new Date(created.getTime()), seq };
+}
