@@ -5,15 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { buildApp } from './app.js';
 import { limitsFromEnv } from './config.js';
 import { demoPostUrl, seedDemo } from './demo.js';
+import { dataDirFrom, projectRoot as root } from './env.js';
 import { openStore } from './store/index.js';
 import type { Site } from './store/store.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function fail(message: string): never {
   console.error(`blogtalk: ${message}`);
@@ -65,7 +63,7 @@ async function main(): Promise<void> {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${env.PORT}"`);
   const host = env.HOST ?? (demo ? 'localhost' : '0.0.0.0');
-  const dataDir = resolve(env.DATA_DIR ?? join(root, demo ? 'data/demo' : 'data'));
+  const dataDir = dataDirFrom(env, demo);
   const secret = loadSecret(env, dataDir);
 
   let limits;

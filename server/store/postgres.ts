@@ -11,6 +11,7 @@ import {
   storedComment,
   parsePageQuery,
   type CreateResult,
+  type ExportedComment,
   type NewComment,
   type Post,
   type Site,
@@ -282,6 +283,17 @@ export class PostgresStore implements Store {
       );
       const row = rows[0];
       return row ? { total: Number(row.total), version: Number(row.version) } : { total: 0, version: 0 };
+    });
+  }
+
+  exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<CommentRow & { post_title: string | null }>(
+        `SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
+         WHERE c.site_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`,
+        [siteId, afterSeq, limit],
+      );
+      return rows.map((row) => ({ ...toComment(row), postTitle: row.post_title, requestHash: row.request_hash }));
     });
   }
 

@@ -13,6 +13,7 @@ import {
   storedComment,
   parsePageQuery,
   type CreateResult,
+  type ExportedComment,
   type NewComment,
   type Post,
   type Site,
@@ -160,6 +161,9 @@ function prepareStatements(db: Database.Database) {
         reblog_url, request_hash)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
+    exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null }>(`
+      SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
+      WHERE c.site_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
     newestThreads: db.prepare<[number, number], CommentRow>(pageSql('')),
     olderThreads: db.prepare<[number, number, number, number], CommentRow>(
       pageSql('AND (c.created, c.seq) < (?, ?)'),
@@ -270,6 +274,11 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 
+  /** An online backup to `file` (a consistent copy while the server keeps running). */
+  async backup(file: string): Promise<void> {
+    await this.#db.backup(file);
+  }
+
   putSite(site: Site): Promise<void> {
     return this.#enqueue(() => {
       this.#stmts.putSite.run(site.id, site.name, site.origin, JSON.stringify(site.allowedOrigins));
@@ -298,6 +307,12 @@ export class SqliteStore implements Store {
   async threadStamp(siteId: string, postUrl: string): Promise<ThreadStamp> {
     const post = this.#stmts.post.get(siteId, postUrl);
     return post ? this.#stmts.totals.get(post.id, post.id)! : { total: 0, version: 0 };
+  }
+
+  async exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]> {
+    return this.#stmts.exportPage
+      .all(siteId, afterSeq, limit)
+      .map((row) => ({ ...toComment(row), postTitle: row.post_title, requestHash: row.request_hash }));
   }
 
   async getComment(siteId: string, id: string): Promise<StoredComment | null> {

@@ -46,6 +46,12 @@ export interface StoredComment {
   seq: number;
 }
 
+/** A stored comment with what an export needs to recreate it exactly. */
+export interface ExportedComment extends StoredComment {
+  postTitle: string | null;
+  requestHash: string;
+}
+
 export interface NewComment {
   siteId: string;
   /** Canonical post URL; the post record is created if missing. */
@@ -132,6 +138,11 @@ export interface Store {
   threadStamp(siteId: string, postUrl: string): Promise<ThreadStamp>;
   /** Published comments only. Malformed cursors throw `InvalidCursorError`. */
   listThreads(query: ThreadPageQuery): Promise<ThreadPage>;
+  /**
+   * A site's comments in `seq` order (so parents come before their replies), any status,
+   * `limit` at a time after `afterSeq`: what an export streams.
+   */
+  exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]>;
   /**
    * Stores a comment exactly once per (siteId, id). Creates the post record on first use.
    * `maxDepth` bounds `parent.depth + 1`.

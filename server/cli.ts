@@ -1,0 +1,98 @@
+/**
+ * `node build/server/cli.js <command>`: the site owner's tools, using the same environment as
+ * the server (`DATA_DIR`, `DATABASE_URL`).
+ *
+ *   export <site-id> [file]   the site as JSON Lines (stdout without a file)
+ *   import <file>             an export back in (`-` reads stdin); re-running adds nothing twice
+ *   backup <file>             an online copy of the SQLite database (PostgreSQL: use pg_dump)
+ *   sites                     the registered sites
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { defaultLimits } from './config.js';
+import { dataDirFrom } from './env.js';
+import { openStore } from './store/index.js';
+import { SqliteStore } from './store/sqlite.js';
+import { exportSite, importSite } from './transfer/jsonl.js';
+
+const usage = `usage: npm run cli -- <command>
+  export <site-id> [file]   write the site's comments as JSON Lines (stdout without a file)
+  import <file|->           read an export back in; lines that fail are listed, the rest kept
+  backup <file>             online backup of the SQLite database (with PostgreSQL, use pg_dump)
+  sites                     list the registered sites
+Add --demo to work on the demo data (data/demo).`;
+
+async function write(out: Writable, line: string): Promise<void> {
+  if (!out.write(`${line}\n`)) await once(out, 'drain');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const demo = argv.includes('--demo');
+  const [command, ...args] = argv.filter((a) => a !== '--demo');
+  if (!command || command === 'help' || command === '--help') {
+    console.log(usage);
+    return command ? 0 : 2;
+  }
+  const env = process.env;
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirFrom(env, demo) });
+  try {
+    switch (command) {
+      case 'sites':
+        for (const site of await store.listSites()) console.log(`${site.id}\t${site.origin}\t${site.allowedOrigins.join(',')}`);
+        return 0;
+      case 'export': {
+        const [siteId, file] = args;
+        if (!siteId) break;
+        const out = file ? createWriteStream(file) : process.stdout;
+        let count = -1;
+        for await (const line of exportSite(store, siteId)) {
+          await write(out, line);
+          count += 1;
+        }
+        if (file) {
+          out.end();
+          await once(out, 'finish');
+        }
+        console.error(`exported ${count} comments of site ${siteId}`);
+        return 0;
+      }
+      case 'import': {
+        const [file] = args;
+        if (!file) break;
+        const input = file === '-' ? process.stdin : createReadStream(file);
+        const lines = createInterface({ input, crlfDelay: Infinity });
+        const report = await importSite(store, lines, defaultLimits);
+        for (const p of report.problems) console.error(`line ${p.line}: ${p.reason}`);
+        console.error(
+          `site ${report.site}: ${report.imported} imported, ${report.unchanged} already there, ${report.problems.length} not imported`,
+        );
+        return report.problems.length ? 1 : 0;
+      }
+      case 'backup': {
+        const [file] = args;
+        if (!file) break;
+        if (!(store instanceof SqliteStore)) {
+          console.error('backup copies the SQLite database; with PostgreSQL use pg_dump (see README).');
+          return 2;
+        }
+        await store.backup(file);
+        console.error(`backed up to ${file}`);
+        return 0;
+      }
+    }
+    console.error(usage);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`blogtalk: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,201 @@
+/**
+ * Export and import of a site as JSON Lines: a header line, then one comment per line in the
+ * order they were stored (parents before replies). Everything is kept, email addresses
+ * included, so an export is for the site owner's eyes only. Streaming both ways: memory stays
+ * bounded whatever the size of the site.
+ */
+import type { Limits } from '../config.js';
+import { findTextProblem } from '../domain/text.js';
+import type { ExportedComment, NewComment, Site, Store } from '../store/store.js';
+
+export const EXPORT_FORMAT = 'blogtalk-export';
+export const EXPORT_VERSION = 1;
+
+interface Header {
+  format: typeof EXPORT_FORMAT;
+  version: number;
+  exported: string;
+  site: Site;
+}
+
+/** One comment line of an export (version 1). */
+export interface CommentRecord {
+  type: 'comment';
+  id: string;
+  post: string;
+  postTitle: string | null;
+  parent: string | null;
+  kind: 'comment' | 'reblog';
+  status: 'published' | 'pending';
+  author: { name: string; email: string | null; website: string | null; avatar: string };
+  body: string;
+  created: string;
+  reblog: { blogName: string; url: string } | null;
+  requestHash: string;
+}
+
+function toRecord(c: ExportedComment): CommentRecord {
+  return {
+    type: 'comment',
+    id: c.id,
+    post: c.postUrl,
+    postTitle: c.postTitle,
+    parent: c.parentId,
+    kind: c.kind,
+    status: c.status,
+    author: { name: c.authorName, email: c.authorEmail, website: c.authorWebsite, avatar: c.avatar },
+    body: c.body,
+    created: c.created.toISOString(),
+    reblog: c.reblogUrl ? { blogName: c.reblogBlogName ?? '', url: c.reblogUrl } : null,
+    requestHash: c.requestHash,
+  };
+}
+
+/** The lines (without newlines) of a site's export. */
+export async function* exportSite(store: Store, siteId: string, now = new Date()): AsyncGenerator<string> {
+  const site = await store.getSite(siteId);
+  if (!site) throw new Error(`no site with id "${siteId}"`);
+  const header: Header = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported: now.toISOString(), site };
+  yield JSON.stringify(header);
+  for (let after = 0; ; ) {
+    const batch = await store.exportComments(siteId, after, 500);
+    for (const comment of batch) yield JSON.stringify(toRecord(comment));
+    const last = batch.at(-1);
+    if (!last) return;
+    after = last.seq;
+  }
+}
+
+export interface ImportReport {
+  site: string;
+  /** Stored by this import. */
+  imported: number;
+  /** Already there with the same content (an import run again adds nothing). */
+  unchanged: number;
+  /** Lines not imported, with why. */
+  problems: { line: number; reason: string }[];
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/** Checks one parsed line; returns why it is not a valid comment record, or null. */
+function recordProblem(value: unknown, limits: Limits): string | null {
+  if (value === null || typeof value !== 'object') return 'not a JSON object';
+  const r = value as Partial<CommentRecord>;
+  if (r.type !== 'comment') return `unknown record type ${JSON.stringify(r.type)}`;
+  const text = findTextProblem(r);
+  if (text) return text === 'nul_character' ? 'contains a NUL character' : 'contains invalid Unicode';
+  if (!isString(r.id) || !/^[A-Za-z0-9_-]{1,100}$/.test(r.id)) return 'bad id';
+  if (!isString(r.post) || !/^https?:\/\//.test(r.post)) return 'bad post URL';
+  if (!isNullableString(r.postTitle) || !isNullableString(r.parent)) return 'bad postTitle or parent';
+  if (r.kind !== 'comment' && r.kind !== 'reblog') return 'bad kind';
+  if (r.status !== 'published' && r.status !== 'pending') return 'bad status';
+  const a = r.author;
+  if (!a || !isString(a.name) || !isNullableString(a.email) || !isNullableString(a.website) || !isString(a.avatar)) {
+    return 'bad author';
+  }
+  if (a.name.length > limits.nameMaxChars) return 'author name too long';
+  if (!isString(r.body) || [...r.body].length > limits.bodyMaxChars) return 'bad or too long body';
+  if (!isString(r.created) || Number.isNaN(Date.parse(r.created))) return 'bad created time';
+  if (r.reblog !== null && (typeof r.reblog !== 'object' || !isString(r.reblog?.url) || !isString(r.reblog?.blogName))) {
+    return 'bad reblog';
+  }
+  if (!isString(r.requestHash)) return 'bad requestHash';
+  return null;
+}
+
+function toNewComment(siteId: string, r: CommentRecord): NewComment {
+  return {
+    siteId,
+    postUrl: r.post,
+    postTitle: r.postTitle,
+    id: r.id,
+    requestHash: r.requestHash,
+    parentId: r.parent,
+    kind: r.kind,
+    status: r.status,
+    authorName: r.author.name,
+    authorEmail: r.author.email,
+    authorWebsite: r.author.website,
+    avatar: r.author.avatar,
+    body: r.body,
+    reblogBlogName: r.reblog?.blogName ?? null,
+    reblogUrl: r.reblog?.url ?? null,
+    created: new Date(r.created),
+  };
+}
+
+/** How many comments an import keeps in flight at once. */
+const WINDOW = 256;
+
+/**
+ * Imports an export's lines into the site its header names (created if missing). Bad lines
+ * are reported with their number and skipped; comments already present are left as they are.
+ */
+export async function importSite(store: Store, lines: AsyncIterable<string>, limits: Limits): Promise<ImportReport> {
+  let lineNo = 0;
+  let header: Header | null = null;
+  const report: ImportReport = { site: '', imported: 0, unchanged: 0, problems: [] };
+  const inFlight = new Map<string, Promise<void>>();
+  const drain = async () => {
+    await Promise.all(inFlight.values());
+  };
+
+  for await (const raw of lines) {
+    lineNo += 1;
+    const line = raw.trim();
+    if (!line) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      if (!header) throw new Error(`line ${lineNo}: the first line must be a ${EXPORT_FORMAT} header`);
+      report.problems.push({ line: lineNo, reason: 'not valid JSON' });
+      continue;
+    }
+    if (!header) {
+      const h = value as Partial<Header>;
+      if (h?.format !== EXPORT_FORMAT || typeof h.version !== 'number' || !h.site?.id) {
+        throw new Error(`line ${lineNo}: the first line must be a ${EXPORT_FORMAT} header`);
+      }
+      if (h.version > EXPORT_VERSION) {
+        throw new Error(`this export is version ${h.version}; this server reads up to version ${EXPORT_VERSION}`);
+      }
+      header = h as Header;
+      report.site = header.site.id;
+      if (!(await store.getSite(header.site.id))) await store.putSite(header.site);
+      continue;
+    }
+    const problem = recordProblem(value, limits);
+    if (problem) {
+      report.problems.push({ line: lineNo, reason: problem });
+      continue;
+    }
+    const record = value as CommentRecord;
+    // A reply waits for its parent to be stored; otherwise up to WINDOW comments go at once.
+    if ((record.parent && inFlight.has(record.parent)) || inFlight.size >= WINDOW) await drain();
+    const at = lineNo;
+    const job = store
+      .createComment(toNewComment(header.site.id, record), Number.MAX_SAFE_INTEGER)
+      .then((result) => {
+        if (result.ok) {
+          if (result.replayed) report.unchanged += 1;
+          else report.imported += 1;
+        } else {
+          const reason =
+            result.reason === 'idempotency_mismatch' ? 'a different comment with this id is already stored' : result.reason;
+          report.problems.push({ line: at, reason });
+        }
+      })
+      .catch((error: unknown) => {
+        report.problems.push({ line: at, reason: error instanceof Error ? error.message : String(error) });
+      })
+      .finally(() => inFlight.delete(record.id));
+    inFlight.set(record.id, job);
+  }
+  await drain();
+  if (!header) throw new Error('the file is empty: no export header');
+  report.problems.sort((a, b) => a.line - b.line);
+  return report;
+}
