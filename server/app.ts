@@ -11,6 +11,7 @@ import { errorBody, HttpError } from './http/errors.js';
 import { SiteDirectory } from './http/sites.js';
 import { assetRoutes } from './routes/assets.js';
 import { commentRoutes } from './routes/comments.js';
+import { liveRoutes } from './routes/live.js';
 import type { Site, Store } from './store/store.js';
 
 export interface AppOptions {
@@ -158,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
 
   await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now });
+  await app.register(liveRoutes, { store, sites, limits, now });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -21,6 +21,8 @@ export interface Limits {
   pageSizeDefault: number;
   /** Comment writes per client address per minute. */
   writesPerMinute: number;
+  /** Open live-update streams this instance serves at once (503 above). */
+  liveStreamsMax: number;
 }
 
 export const defaultLimits: Limits = {
@@ -35,6 +37,7 @@ export const defaultLimits: Limits = {
   pageSizeMax: 1_000,
   pageSizeDefault: 50,
   writesPerMinute: 30,
+  liveStreamsMax: 10_000,
 };
 
 const envNames: Record<keyof Limits, string> = {
@@ -49,6 +52,7 @@ const envNames: Record<keyof Limits, string> = {
   pageSizeMax: 'BLOGTALK_PAGE_SIZE_MAX',
   pageSizeDefault: 'BLOGTALK_PAGE_SIZE_DEFAULT',
   writesPerMinute: 'BLOGTALK_WRITES_PER_MINUTE',
+  liveStreamsMax: 'BLOGTALK_LIVE_STREAMS_MAX',
 };
 
 /** Limits overridden by `BLOGTALK_*` environment variables; a bad value stops the start. */

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface AssetRoutesOptions {
-  /** The built widget folder; `/blogtalk.js`, `/blogtalk.esm.js`, `/custom-elements.json` come from it. */
+  /**
+   * The built widget folder; `/blogtalk.js`, `/blogtalk.esm.js`, `/custom-elements.json` and the
+   * widget's translations `/i18n/<lang>.json` (fetched by the widget on demand) come from it.
+   */
   distDir?: string | undefined;
   /** The demo page folder (demo mode only): `/` is its index.html. */
   demoDir?: string | undefined;
@@ -73,7 +76,10 @@ function send(asset: Asset, request: FastifyRequest, reply: FastifyReply) {
  */
 export async function assetRoutes(app: FastifyInstance, opts: AssetRoutesOptions): Promise<void> {
   if (opts.distDir) {
-    for (const [route, file] of Object.entries(widgetFiles)) {
+    const catalogs = await readdir(join(opts.distDir, 'i18n')).catch(() => [] as string[]);
+    const files = { ...widgetFiles };
+    for (const name of catalogs) if (/^[a-z]{2,3}\.json$/.test(name)) files[`/i18n/${name}`] = `i18n/${name}`;
+    for (const [route, file] of Object.entries(files)) {
       // Short cache with revalidation: blogs embed this unversioned URL, so updates must reach them.
       const asset = await load(join(opts.distDir, file), 'public, max-age=300, stale-while-revalidate=86400', {
         'Access-Control-Allow-Origin': '*',

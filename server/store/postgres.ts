@@ -10,6 +10,8 @@ import {
   orderThreads,
   storedComment,
   parsePageQuery,
+  type CommentEvent,
+  type CommentListener,
   type CreateResult,
   type ExportedComment,
   type NewComment,
@@ -32,6 +34,11 @@ export interface PostgresStoreOptions {
    * `search_path` to it and `migrate()` creates it. Default: the server's search_path.
    */
   schema?: string;
+  /**
+   * Names the LISTEN/NOTIFY channel, so deployments sharing one PostgreSQL server don't hear
+   * each other. Default: the schema name, else "public".
+   */
+  namespace?: string;
   /** Most pooled connections (default 10). */
   maxConnections?: number;
 }
@@ -182,6 +189,13 @@ export class PostgresStore implements Store {
   /** Calls in progress, awaited by `close()`. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
+  /** The channel on which every instance announces the comments it stores. */
+  readonly #channel: string;
+  readonly #connectionString: string;
+  readonly #listeners = new Set<CommentListener>();
+  /** The one connection that LISTENs, opened with the first listener. */
+  #listenClient: pg.Client | null = null;
+  #reconnectDelayMs = 250;
 
   /** Creates the pool (no connection is made until first use); call `migrate()` before use. */
   constructor(options: PostgresStoreOptions) {
@@ -190,6 +204,10 @@ export class PostgresStore implements Store {
       throw new TypeError(`invalid schema name ${JSON.stringify(schema)}`);
     }
     this.#schema = schema;
+    const namespace = options.namespace ?? schema ?? 'public';
+    if (!/^[a-z0-9_]{1,40}$/.test(namespace)) throw new TypeError(`invalid namespace ${JSON.stringify(namespace)}`);
+    this.#channel = `blogtalk_comments_${namespace}`;
+    this.#connectionString = options.connectionString;
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -230,7 +248,49 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled(this.#inFlight);
-    await this.#pool.end();
+    const listen = this.#listenClient;
+    this.#listenClient = null;
+    await Promise.allSettled([this.#pool.end(), listen?.end()]);
+  }
+
+  onComment(listener: CommentListener): () => void {
+    this.#listeners.add(listener);
+    if (!this.#listenClient) void this.#listen();
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** LISTENs on the channel; on a broken connection, reconnects with backoff while open. */
+  async #listen(): Promise<void> {
+    if (this.#closed) return;
+    const client = new pg.Client({ connectionString: this.#connectionString });
+    this.#listenClient = client;
+    const retry = () => {
+      if (this.#listenClient !== client || this.#closed) return;
+      this.#listenClient = null;
+      client.end().catch(() => {});
+      const delay = this.#reconnectDelayMs;
+      this.#reconnectDelayMs = Math.min(delay * 2, 10_000);
+      setTimeout(() => void this.#listen(), delay).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (message) => {
+      if (message.channel !== this.#channel || !message.payload) return;
+      let event: CommentEvent;
+      try {
+        event = JSON.parse(message.payload) as CommentEvent;
+      } catch {
+        return;
+      }
+      for (const listener of this.#listeners) listener(event);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.#channel}`);
+      this.#reconnectDelayMs = 250;
+    } catch {
+      retry();
+    }
   }
 
   putSite(site: Site): Promise<void> {
@@ -354,7 +414,7 @@ export class PostgresStore implements Store {
 
   createComment(input: NewComment, maxDepth: number): Promise<CreateResult> {
     return this.#track(() =>
-      this.#transaction((client) => insertComment(client, input, maxDepth)).catch((error: unknown) => {
+      this.#transaction((client) => insertComment(client, input, maxDepth, this.#channel)).catch((error: unknown) => {
         if (error instanceof RolledBack) return error.result;
         throw error;
       }),
@@ -403,6 +463,7 @@ async function insertComment(
   client: pg.PoolClient,
   input: NewComment,
   maxDepth: number,
+  channel: string,
 ): Promise<CreateResult> {
   const existing = await commentById(client, input.siteId, input.id);
   if (existing) return replayOf(existing, input.requestHash);
@@ -451,6 +512,9 @@ async function insertComment(
     if (!winner) throw new Error('conflicting comment row vanished');
     throw new RolledBack(replayOf(winner, input.requestHash)); // undo a post made for nothing
   }
+  // Delivered to every listening instance when (and only if) this transaction commits.
+  const event: CommentEvent = { siteId: input.siteId, commentId: input.id, seq: Number(seq) };
+  await client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(event)]);
   return { ok: true, replayed: false, comment: storedComment(input, depth, Number(seq)) };
 }
 

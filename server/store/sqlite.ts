@@ -12,6 +12,7 @@ import {
   orderThreads,
   storedComment,
   parsePageQuery,
+  type CommentListener,
   type CreateResult,
   type ExportedComment,
   type NewComment,
@@ -220,6 +221,8 @@ export class SqliteStore implements Store {
   #queue: Job[] = [];
   #flushTimer: NodeJS.Immediate | undefined;
   #closed = false;
+  /** One process owns the file, so announcing a comment is a local call. */
+  readonly #listeners = new Set<CommentListener>();
   /** Runs a batch of jobs in one IMMEDIATE transaction, each in its own savepoint. */
   readonly #runBatch: Database.Transaction<(jobs: Job[], failures: Map<Job, unknown>) => void>;
 
@@ -344,8 +347,18 @@ export class SqliteStore implements Store {
     })();
   }
 
-  createComment(input: NewComment, maxDepth: number): Promise<CreateResult> {
-    return this.#enqueue(() => this.#insertComment(input, maxDepth));
+  async createComment(input: NewComment, maxDepth: number): Promise<CreateResult> {
+    const result = await this.#enqueue(() => this.#insertComment(input, maxDepth));
+    if (result.ok && !result.replayed) {
+      const event = { siteId: input.siteId, commentId: input.id, seq: result.comment.seq };
+      for (const listener of this.#listeners) listener(event);
+    }
+    return result;
+  }
+
+  onComment(listener: CommentListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The body of `createComment`; runs inside a batch's savepoint. */

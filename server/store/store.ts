@@ -115,9 +115,23 @@ export interface ThreadPage {
   version: number;
 }
 
+/** A comment just stored, as announced (after its commit) to every instance sharing the database. */
+export interface CommentEvent {
+  siteId: string;
+  commentId: string;
+  seq: number;
+}
+
+export type CommentListener = (event: CommentEvent) => void;
+
 export interface Store {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
+  /**
+   * Calls `listener` after every new comment is committed, by this or any other instance
+   * sharing the database. Returns the function that stops it.
+   */
+  onComment(listener: CommentListener): () => void;
   /** Waits for queued writes, then releases connections. */
   close(): Promise<void>;
 

@@ -13,6 +13,7 @@ import { openStore } from '../../server/store/index.js';
 import type { CommentKind } from '../../src/data/api-types.js';
 import {
   InvalidCursorError,
+  type CommentEvent,
   type NewComment,
   type Store,
   type StoredComment,
@@ -67,6 +68,14 @@ async function create(store: Store, input: NewComment): Promise<StoredComment> {
   return result.comment;
 }
 
+/** Waits (up to 5 s) until `check` holds: notifications from PostgreSQL arrive asynchronously. */
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 10) {
+    assert.ok(waited < 5000, 'timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A post's newest page, large enough to hold every thread a test makes. */
 function newestPage(store: Store, siteId: string, postUrl: string): Promise<ThreadPage> {
   return store.listThreads({ siteId, postUrl, pageSize: 1000 });
@@ -105,6 +114,32 @@ function storeContract(
     after(async () => {
       for (const instance of opened) await instance.close();
       if (!skip) await options.cleanup?.();
+    });
+
+    test('announces each new comment once, after it is stored, and not its replays', async () => {
+      const { siteId, postUrl } = await freshSite(store);
+      const heard: CommentEvent[] = [];
+      const stop = store.onComment((event) => {
+        if (event.siteId === siteId) heard.push(event);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200)); // PostgreSQL: let LISTEN start
+      try {
+        const first = newComment(siteId, postUrl);
+        const stored = await create(store, first);
+        await until(() => heard.length === 1);
+        assert.deepEqual(heard, [{ siteId, commentId: stored.id, seq: stored.seq }]);
+        assert.ok(await store.getComment(siteId, heard[0]!.commentId), 'announced before it could be read');
+        await create(store, first); // a replay
+        assert.equal((await store.createComment({ ...first, requestHash: 'other' }, MAX_DEPTH)).ok, false);
+        const second = await create(store, newComment(siteId, postUrl));
+        await until(() => heard.length >= 2);
+        assert.deepEqual(heard.map((e) => e.commentId), [stored.id, second.id]);
+      } finally {
+        stop();
+      }
+      await create(store, newComment(siteId, postUrl));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(heard.length, 2, 'heard after unsubscribing');
     });
 
     test('migrating again is harmless and keeps the data', async () => {
@@ -561,6 +596,21 @@ describe('PostgreSQL instances sharing a database', () => {
       for (const store of stores) assert.equal((await store.getSite(siteId))?.id, siteId);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it("hear each other's new comments through LISTEN/NOTIFY", { skip }, async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    try {
+      const { siteId, postUrl } = await freshSite(a);
+      const heardByA: string[] = [];
+      a.onComment((event) => heardByA.push(event.commentId));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let A's LISTEN start
+      const stored = await create(b, newComment(siteId, postUrl));
+      await until(() => heardByA.length > 0);
+      assert.deepEqual(heardByA, [stored.id]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import type { Comment } from '../../src/data/api-types.js';
+import { buildApp } from '../../server/app.js';
+import { openStore, type OpenStoreOptions } from '../../server/store/index.js';
+import { openSse } from '../support/sse-client.js';
+
+const blog = 'https://live.example';
+const other = 'https://other.example';
+const sites = [
+  { id: 'live', name: 'Live', origin: blog, allowedOrigins: [blog] },
+  { id: 'other', name: 'Other', origin: other, allowedOrigins: [other] },
+];
+let n = 0;
+
+async function startApp(storeOptions: OpenStoreOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const store = await openStore(storeOptions);
+  const app = await buildApp({ store, secret: 's', sites, limits: { writesPerMinute: 1e6 } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+async function postComment(server: string, postUrl: string, body: string, origin = blog): Promise<Comment> {
+  const res = await fetch(`${server}/api/v1/comments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `live-${process.pid}-${++n}`, origin },
+    body: JSON.stringify({ post: postUrl, author: { name: 'Live', email: 'live@example.org' }, body }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()) as Comment;
+}
+
+const events = (server: string, site = blog, headers: Record<string, string> = {}) =>
+  openSse(`${server}/api/v1/events?site=${encodeURIComponent(site)}`, { origin: blog, ...headers });
+
+describe('live updates (Server-Sent Events)', () => {
+  const dirs: string[] = [];
+  const apps: FastifyInstance[] = [];
+  after(async () => {
+    for (const app of apps) await app.close();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  const sqliteApp = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'blogtalk-live-'));
+    dirs.push(dir);
+    const started = await startApp({ dataDir: dir });
+    apps.push(started.app);
+    return started;
+  };
+
+  it("streams a site's new comments as they are posted, never an email address", async () => {
+    const { url } = await sqliteApp();
+    const stream = await events(url);
+    try {
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+      assert.equal(stream.headers.get('access-control-allow-origin'), blog);
+      const posted = await postComment(url, `${blog}/a/`, 'live one');
+      const event = await stream.waitFor((e) => e.event === 'comment');
+      assert.deepEqual(JSON.parse(event.data), posted);
+      assert.ok(Number(event.id) > 0);
+      assert.equal(event.data.includes('live@example.org'), false);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("does not send another site's comments", async () => {
+    const { url } = await sqliteApp();
+    const stream = await events(url);
+    try {
+      await postComment(url, `${other}/x/`, 'elsewhere', other);
+      const mine = await postComment(url, `${blog}/b/`, 'here');
+      const event = await stream.waitFor((e) => e.event === 'comment');
+      assert.equal(JSON.parse(event.data).id, mine.id);
+      assert.equal(stream.events.length, 1);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('replays what was missed to a client that reconnects with Last-Event-ID', async () => {
+    const { url } = await sqliteApp();
+    const first = await events(url);
+    await postComment(url, `${blog}/c/`, 'seen');
+    const seen = await first.waitFor((e) => e.event === 'comment');
+    first.close();
+    const missed = [await postComment(url, `${blog}/c/`, 'missed 1'), await postComment(url, `${blog}/d/`, 'missed 2')];
+    const again = await events(url, blog, { 'last-event-id': seen.id! });
+    try {
+      await again.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === missed[1]!.id);
+      const ids = new Set(again.events.map((e) => JSON.parse(e.data).id as string));
+      for (const c of missed) assert.ok(ids.has(c.id));
+    } finally {
+      again.close();
+    }
+  });
+
+  it('refuses an unknown site and a page origin the site does not allow', async () => {
+    const { url } = await sqliteApp();
+    const unknown = await fetch(`${url}/api/v1/events?site=${encodeURIComponent('https://nope.example')}`);
+    assert.equal(unknown.status, 404);
+    const stranger = await events(url, blog, { origin: 'https://evil.example' });
+    assert.equal(stranger.status, 403);
+    assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+    stranger.close();
+  });
+
+  it('ends open streams when the server shuts down, so shutdown is not held up', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'blogtalk-live-'));
+    dirs.push(dir);
+    const { app, url } = await startApp({ dataDir: dir });
+    const stream = await events(url);
+    await app.close();
+    await stream.ended;
+  });
+
+  const databaseUrl = process.env['TEST_DATABASE_URL'];
+  const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  after(async () => {
+    if (!databaseUrl) return;
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it(
+    'fans out between two instances sharing PostgreSQL, and a reconnect to the other instance misses nothing',
+    { skip: databaseUrl ? false : 'TEST_DATABASE_URL not set' },
+    async () => {
+      const a = await startApp({ databaseUrl: databaseUrl!, pgSchema: schema });
+      apps.push(a.app);
+      const b = await startApp({ databaseUrl: databaseUrl!, pgSchema: schema });
+      apps.push(b.app);
+      const onB = await events(b.url);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // B's LISTEN connection starts
+      const posted = await postComment(a.url, `${blog}/pg/`, 'through A');
+      const live = await onB.waitFor((e) => e.event === 'comment');
+      assert.equal(JSON.parse(live.data).id, posted.id);
+      onB.close();
+
+      const missed = await postComment(b.url, `${blog}/pg/`, 'while away');
+      const onA = await events(a.url, blog, { 'last-event-id': live.id! });
+      try {
+        await onA.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === missed.id);
+      } finally {
+        onA.close();
+      }
+    },
+  );
+});
