@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const env = process.env;
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: dataDirFrom(env, demo) });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir: dataDirFrom(env, demo) });
   try {
     switch (command) {
       case 'sites':

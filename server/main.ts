@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir });
   if (demo) await seedDemo(store, secret);
 
   const trust = env.TRUST_PROXY;
