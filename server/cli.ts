@@ -4,6 +4,8 @@
  *
  *   export <site-id> [file]   the site as JSON Lines (stdout without a file)
  *   import <file>             an export back in (`-` reads stdin); re-running adds nothing twice
+ *   import-wordpress <site-id> <file>   a WordPress export (WXR)
+ *   import-disqus <site-id> <file>      a Disqus export (XML)
  *   backup <file>             an online copy of the SQLite database (PostgreSQL: use pg_dump)
  *   sites                     the registered sites
  */
@@ -12,14 +14,29 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { defaultLimits } from './config.js';
-import { dataDirFrom } from './env.js';
+import { dataDirFrom, loadSecret } from './env.js';
 import { openStore } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
+import { importDisqus } from './transfer/disqus.js';
 import { exportSite, importSite } from './transfer/jsonl.js';
+import { importWordPress } from './transfer/wordpress.js';
+import type { ImportReport } from './transfer/writer.js';
+
+/** Prints an import's outcome; the exit code says whether every record made it. */
+function printReport(report: ImportReport): number {
+  for (const p of report.problems) console.error(`line ${p.line}: ${p.reason}`);
+  console.error(
+    `site ${report.site}: ${report.imported} imported, ${report.unchanged} already there, ` +
+      `${report.skipped} skipped (spam, trash or deleted), ${report.problems.length} not imported`,
+  );
+  return report.problems.length ? 1 : 0;
+}
 
 const usage = `usage: npm run cli -- <command>
   export <site-id> [file]   write the site's comments as JSON Lines (stdout without a file)
   import <file|->           read an export back in; lines that fail are listed, the rest kept
+  import-wordpress <site-id> <file>   comments from a WordPress export (WXR)
+  import-disqus <site-id> <file>      comments from a Disqus export (XML)
   backup <file>             online backup of the SQLite database (with PostgreSQL, use pg_dump)
   sites                     list the registered sites
 Add --demo to work on the demo data (data/demo).`;
@@ -36,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const env = process.env;
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir: dataDirFrom(env, demo) });
+  const dataDir = dataDirFrom(env, demo);
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir });
   try {
     switch (command) {
       case 'sites':
@@ -63,12 +81,20 @@ async function main(argv: string[]): Promise<number> {
         if (!file) break;
         const input = file === '-' ? process.stdin : createReadStream(file);
         const lines = createInterface({ input, crlfDelay: Infinity });
-        const report = await importSite(store, lines, defaultLimits);
-        for (const p of report.problems) console.error(`line ${p.line}: ${p.reason}`);
-        console.error(
-          `site ${report.site}: ${report.imported} imported, ${report.unchanged} already there, ${report.problems.length} not imported`,
-        );
-        return report.problems.length ? 1 : 0;
+        return printReport(await importSite(store, lines, defaultLimits));
+      }
+      case 'import-wordpress':
+      case 'import-disqus': {
+        const [siteId, file] = args;
+        if (!siteId || !file) break;
+        const site = await store.getSite(siteId);
+        if (!site) {
+          console.error(`no site "${siteId}"; register it first (BLOGTALK_SITE_ORIGIN with npm run serve).`);
+          return 2;
+        }
+        const ctx = { site, secret: loadSecret(env, dataDir), limits: defaultLimits };
+        const run = command === 'import-wordpress' ? importWordPress : importDisqus;
+        return printReport(await run(store, createReadStream(file), ctx));
       }
       case 'backup': {
         const [file] = args;

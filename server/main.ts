@@ -3,34 +3,17 @@
  * gracefully. `node build/server/main.js` is production (`npm run serve`);
  * `--demo` adds the demo blog and page (`npm start`).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from './app.js';
 import { limitsFromEnv } from './config.js';
 import { demoPostUrl, seedDemo } from './demo.js';
-import { dataDirFrom, projectRoot as root } from './env.js';
+import { dataDirFrom, loadSecret, projectRoot as root } from './env.js';
 import { openStore } from './store/index.js';
 import type { Site } from './store/store.js';
 
 function fail(message: string): never {
   console.error(`blogtalk: ${message}`);
   process.exit(1);
-}
-
-/** The avatar key: `BLOGTALK_SECRET`, else (single-machine SQLite) a random key kept in the data folder. */
-function loadSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
-  if (env.BLOGTALK_SECRET) return env.BLOGTALK_SECRET;
-  if (env.DATABASE_URL) fail('set BLOGTALK_SECRET (the same on every instance) when using DATABASE_URL.');
-  const file = join(dataDir, 'secret');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(32).toString('hex');
-    writeFileSync(file, secret, { mode: 0o600 });
-    return secret;
-  }
 }
 
 /** A site to register at start: `BLOGTALK_SITE_ORIGIN` (+ optional id, name, allowed origins). */
@@ -64,7 +47,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${env.PORT}"`);
   const host = env.HOST ?? (demo ? 'localhost' : '0.0.0.0');
   const dataDir = dataDirFrom(env, demo);
-  const secret = loadSecret(env, dataDir);
+  let secret: string;
+  try {
+    secret = loadSecret(env, dataDir);
+  } catch (error) {
+    fail((error as Error).message);
+  }
 
   let limits;
   try {

@@ -93,6 +93,8 @@ const MIGRATIONS: readonly string[] = [
   -- A post's total (published, index-only) and version (highest seq).
   CREATE INDEX comments_post_seq ON comments (post_id, seq) INCLUDE (status);
   `,
+  // 2: imported comments keep their original HTML for export.
+  `ALTER TABLE comments ADD COLUMN original_html text;`,
 ];
 
 interface SiteRow {
@@ -131,11 +133,12 @@ interface CommentRow {
   reblog_blog_name: string | null;
   reblog_url: string | null;
   request_hash: string;
+  original_html: string | null;
 }
 
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
-  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash`;
+  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html`;
 
 const SELECT_COMMENT = `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id`;
 
@@ -353,7 +356,12 @@ export class PostgresStore implements Store {
          WHERE c.site_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`,
         [siteId, afterSeq, limit],
       );
-      return rows.map((row) => ({ ...toComment(row), postTitle: row.post_title, requestHash: row.request_hash }));
+      return rows.map((row) => ({
+        ...toComment(row),
+        postTitle: row.post_title,
+        requestHash: row.request_hash,
+        originalHtml: row.original_html,
+      }));
     });
   }
 
@@ -495,14 +503,14 @@ async function insertComment(
   const inserted = await client.query<{ seq: string }>(
     `INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
        author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-       reblog_url, request_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       reblog_url, request_hash, original_html)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      ON CONFLICT (site_id, id) DO NOTHING
      RETURNING seq`,
     [
       input.siteId, input.id, postId, input.parentId, rootId, depth, input.kind, input.status,
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
-      input.created, input.reblogBlogName, input.reblogUrl, input.requestHash,
+      input.created, input.reblogBlogName, input.reblogUrl, input.requestHash, input.originalHtml ?? null,
     ],
   );
   const seq = inserted.rows[0]?.seq;

@@ -79,6 +79,8 @@ const MIGRATIONS: readonly string[] = [
   -- A post's total (published) and version (highest seq).
   CREATE INDEX comments_post_seq ON comments (post_id, seq, status);
   `,
+  // 2: imported comments keep their original HTML for export.
+  `ALTER TABLE comments ADD COLUMN original_html TEXT;`,
 ];
 
 interface SiteRow {
@@ -116,6 +118,7 @@ interface CommentRow {
   reblog_blog_name: string | null;
   reblog_url: string | null;
   request_hash: string;
+  original_html: string | null;
 }
 
 /** A queued write: `run` inside the batch transaction, then exactly one of `done`/`fail`. */
@@ -127,7 +130,7 @@ interface Job {
 
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
-  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash`;
+  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html`;
 
 /** Prepares every statement the store runs (after the schema exists). */
 function prepareStatements(db: Database.Database) {
@@ -154,13 +157,14 @@ function prepareStatements(db: Database.Database) {
       [
         string, string, number, string | null, string, number, string, string, string,
         string | null, string | null, string, string, number, string | null, string | null, string,
+        string | null,
       ],
       { seq: number }
     >(`
       INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
         author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-        reblog_url, request_hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        reblog_url, request_hash, original_html)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
     exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null }>(`
       SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
@@ -315,7 +319,12 @@ export class SqliteStore implements Store {
   async exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]> {
     return this.#stmts.exportPage
       .all(siteId, afterSeq, limit)
-      .map((row) => ({ ...toComment(row), postTitle: row.post_title, requestHash: row.request_hash }));
+      .map((row) => ({
+        ...toComment(row),
+        postTitle: row.post_title,
+        requestHash: row.request_hash,
+        originalHtml: row.original_html,
+      }));
   }
 
   async getComment(siteId: string, id: string): Promise<StoredComment | null> {
@@ -385,6 +394,7 @@ export class SqliteStore implements Store {
       input.siteId, input.id, post.id, input.parentId, rootId, depth, input.kind, input.status,
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
+      input.originalHtml ?? null,
     )!;
     return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
   }

@@ -50,6 +50,7 @@ export interface StoredComment {
 export interface ExportedComment extends StoredComment {
   postTitle: string | null;
   requestHash: string;
+  originalHtml: string | null;
 }
 
 export interface NewComment {
@@ -72,6 +73,11 @@ export interface NewComment {
   body: string;
   reblogBlogName: string | null;
   reblogUrl: string | null;
+  /**
+   * For comments imported as HTML (WordPress, Disqus): the original, kept for export; `body`
+   * holds its text form. Null for comments written as text.
+   */
+  originalHtml?: string | null;
   /** Server time to record (injectable for tests). */
   created: Date;
 }
@@ -235,6 +241,6 @@ export function orderThreads(roots: StoredComment[], replies: StoredComment[]): 
 
 /** The comment an adapter has just inserted, from its input, computed depth and new `seq`. */
 export function storedComment(input: NewComment, depth: number, seq: number): StoredComment {
-  const { postTitle: _title, requestHash: _hash, created, ...fields } = input;
+  const { postTitle: _title, requestHash: _hash, originalHtml: _html, created, ...fields } = input;
   return { ...fields, depth, created: new Date(created.getTime()), seq };
 }

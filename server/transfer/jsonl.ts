@@ -7,6 +7,9 @@
 import type { Limits } from '../config.js';
 import { findTextProblem } from '../domain/text.js';
 import type { ExportedComment, NewComment, Site, Store } from '../store/store.js';
+import { ImportWriter, type ImportReport } from './writer.js';
+
+export type { ImportReport } from './writer.js';
 
 export const EXPORT_FORMAT = 'blogtalk-export';
 export const EXPORT_VERSION = 1;
@@ -32,6 +35,8 @@ export interface CommentRecord {
   created: string;
   reblog: { blogName: string; url: string } | null;
   requestHash: string;
+  /** For comments imported as HTML: the original (the body is its text form). */
+  originalHtml: string | null;
 }
 
 function toRecord(c: ExportedComment): CommentRecord {
@@ -48,6 +53,7 @@ function toRecord(c: ExportedComment): CommentRecord {
     created: c.created.toISOString(),
     reblog: c.reblogUrl ? { blogName: c.reblogBlogName ?? '', url: c.reblogUrl } : null,
     requestHash: c.requestHash,
+    originalHtml: c.originalHtml,
   };
 }
 
@@ -64,16 +70,6 @@ export async function* exportSite(store: Store, siteId: string, now = new Date()
     if (!last) return;
     after = last.seq;
   }
-}
-
-export interface ImportReport {
-  site: string;
-  /** Stored by this import. */
-  imported: number;
-  /** Already there with the same content (an import run again adds nothing). */
-  unchanged: number;
-  /** Lines not imported, with why. */
-  problems: { line: number; reason: string }[];
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -102,6 +98,7 @@ function recordProblem(value: unknown, limits: Limits): string | null {
     return 'bad reblog';
   }
   if (!isString(r.requestHash)) return 'bad requestHash';
+  if (r.originalHtml !== undefined && !isNullableString(r.originalHtml)) return 'bad originalHtml';
   return null;
 }
 
@@ -122,12 +119,10 @@ function toNewComment(siteId: string, r: CommentRecord): NewComment {
     body: r.body,
     reblogBlogName: r.reblog?.blogName ?? null,
     reblogUrl: r.reblog?.url ?? null,
+    originalHtml: r.originalHtml ?? null,
     created: new Date(r.created),
   };
 }
-
-/** How many comments an import keeps in flight at once. */
-const WINDOW = 256;
 
 /**
  * Imports an export's lines into the site its header names (created if missing). Bad lines
@@ -136,12 +131,7 @@ const WINDOW = 256;
 export async function importSite(store: Store, lines: AsyncIterable<string>, limits: Limits): Promise<ImportReport> {
   let lineNo = 0;
   let header: Header | null = null;
-  const report: ImportReport = { site: '', imported: 0, unchanged: 0, problems: [] };
-  const inFlight = new Map<string, Promise<void>>();
-  const drain = async () => {
-    await Promise.all(inFlight.values());
-  };
-
+  let writer: ImportWriter | null = null;
   for await (const raw of lines) {
     lineNo += 1;
     const line = raw.trim();
@@ -150,11 +140,11 @@ export async function importSite(store: Store, lines: AsyncIterable<string>, lim
     try {
       value = JSON.parse(line);
     } catch {
-      if (!header) throw new Error(`line ${lineNo}: the first line must be a ${EXPORT_FORMAT} header`);
-      report.problems.push({ line: lineNo, reason: 'not valid JSON' });
+      if (!writer) throw new Error(`line ${lineNo}: the first line must be a ${EXPORT_FORMAT} header`);
+      writer.problem(lineNo, 'not valid JSON');
       continue;
     }
-    if (!header) {
+    if (!header || !writer) {
       const h = value as Partial<Header>;
       if (h?.format !== EXPORT_FORMAT || typeof h.version !== 'number' || !h.site?.id) {
         throw new Error(`line ${lineNo}: the first line must be a ${EXPORT_FORMAT} header`);
@@ -163,39 +153,14 @@ export async function importSite(store: Store, lines: AsyncIterable<string>, lim
         throw new Error(`this export is version ${h.version}; this server reads up to version ${EXPORT_VERSION}`);
       }
       header = h as Header;
-      report.site = header.site.id;
+      writer = new ImportWriter(store, header.site.id);
       if (!(await store.getSite(header.site.id))) await store.putSite(header.site);
       continue;
     }
     const problem = recordProblem(value, limits);
-    if (problem) {
-      report.problems.push({ line: lineNo, reason: problem });
-      continue;
-    }
-    const record = value as CommentRecord;
-    // A reply waits for its parent to be stored; otherwise up to WINDOW comments go at once.
-    if ((record.parent && inFlight.has(record.parent)) || inFlight.size >= WINDOW) await drain();
-    const at = lineNo;
-    const job = store
-      .createComment(toNewComment(header.site.id, record), Number.MAX_SAFE_INTEGER)
-      .then((result) => {
-        if (result.ok) {
-          if (result.replayed) report.unchanged += 1;
-          else report.imported += 1;
-        } else {
-          const reason =
-            result.reason === 'idempotency_mismatch' ? 'a different comment with this id is already stored' : result.reason;
-          report.problems.push({ line: at, reason });
-        }
-      })
-      .catch((error: unknown) => {
-        report.problems.push({ line: at, reason: error instanceof Error ? error.message : String(error) });
-      })
-      .finally(() => inFlight.delete(record.id));
-    inFlight.set(record.id, job);
+    if (problem) writer.problem(lineNo, problem);
+    else await writer.add(lineNo, toNewComment(header.site.id, value as CommentRecord));
   }
-  await drain();
-  if (!header) throw new Error('the file is empty: no export header');
-  report.problems.sort((a, b) => a.line - b.line);
-  return report;
+  if (!writer) throw new Error('the file is empty: no export header');
+  return writer.finish();
 }

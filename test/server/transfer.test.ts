@@ -89,7 +89,7 @@ function roundTrip(name: string, makeTarget: () => Promise<Store>, skip: string 
       assert.equal(exported.length, 6);
       assert.match(exported[0]!, /"format":"blogtalk-export","version":1/);
       const report = await importSite(target, from(exported), defaultLimits);
-      assert.deepEqual(report, { site: 'wp', imported: 5, unchanged: 0, problems: [] });
+      assert.deepEqual(report, { site: 'wp', imported: 5, unchanged: 0, skipped: 0, problems: [] });
       assert.deepEqual(await target.getSite(site.id), site);
       assert.deepEqual(body(await collect(exportSite(target, site.id))), body(exported));
       const page = await target.listThreads({ siteId: site.id, postUrl: post, pageSize: 50 });
@@ -97,7 +97,7 @@ function roundTrip(name: string, makeTarget: () => Promise<Store>, skip: string 
       assert.equal(page.post?.title, 'Kerry, Lavrov');
 
       const again = await importSite(target, from(exported), defaultLimits);
-      assert.deepEqual(again, { site: 'wp', imported: 0, unchanged: 5, problems: [] });
+      assert.deepEqual(again, { site: 'wp', imported: 0, unchanged: 5, skipped: 0, problems: [] });
     } finally {
       await source.close();
       await target.close();
@@ -192,7 +192,7 @@ describe('the command line', () => {
     const fresh = join(dir, 'fresh');
     const i = run(['import', file], fresh);
     assert.equal(i.status, 0, i.stderr);
-    assert.match(i.stderr, /5 imported, 0 already there, 0 not imported/);
+    assert.match(i.stderr, /5 imported, 0 already there, 0 skipped \(spam, trash or deleted\), 0 not imported/);
 
     writeFileSync(join(dir, 'broken.jsonl'), 'not json\n');
     const broken = run(['import', join(dir, 'broken.jsonl')], fresh);
