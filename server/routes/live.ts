@@ -70,19 +70,23 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
     streams.clear();
   });
 
-  app.get<{ Querystring: { site: string }; Headers: { 'last-event-id'?: string } }>(
+  app.get<{ Querystring: { site: string; 'last-event-id'?: string }; Headers: { 'last-event-id'?: string } }>(
     '/api/v1/events',
     {
       schema: {
         summary: "A site's new comments, live (Server-Sent Events)",
         description:
           '`event: comment` with `id: <seq>` and a Comment as data; `event: reload` when too much ' +
-          'was missed to replay. Send `Last-Event-ID` to resume.',
+          'was missed to replay. Send `Last-Event-ID` (header, or `last-event-id` in the query) to resume.',
         tags: ['comments'],
         querystring: {
           type: 'object',
           required: ['site'],
-          properties: { site: { type: 'string', minLength: 1, maxLength: 300 } },
+          properties: {
+            site: { type: 'string', minLength: 1, maxLength: 300 },
+            // A new EventSource cannot set the header (after a pause in a hidden tab, say).
+            'last-event-id': { type: 'string', maxLength: 20 },
+          },
         },
         headers: { type: 'object', properties: { 'last-event-id': { type: 'string', maxLength: 20 } } },
       },
@@ -100,7 +104,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
       if (streams.size >= limits.liveStreamsMax) {
         throw new HttpError(503, 'too_many_streams', 'Live updates are busy; try again shortly.', { 'Retry-After': '30' });
       }
-      const lastId = Number(request.headers['last-event-id']);
+      const lastId = Number(request.headers['last-event-id'] ?? request.query['last-event-id']);
 
       reply.hijack();
       const raw = reply.raw;

@@ -103,6 +103,24 @@ describe('live updates (Server-Sent Events)', () => {
     }
   });
 
+  it('also takes the last event id from the query, for a new EventSource after a pause', async () => {
+    const { url } = await sqliteApp();
+    const first = await events(url);
+    await postComment(url, `${blog}/q/`, 'seen');
+    const seen = await first.waitFor((e) => e.event === 'comment');
+    first.close();
+    const missed = await postComment(url, `${blog}/q/`, 'missed');
+    const again = await openSse(
+      `${url}/api/v1/events?site=${encodeURIComponent(blog)}&last-event-id=${seen.id}`,
+      { origin: blog },
+    );
+    try {
+      await again.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === missed.id);
+    } finally {
+      again.close();
+    }
+  });
+
   it('refuses an unknown site and a page origin the site does not allow', async () => {
     const { url } = await sqliteApp();
     const unknown = await fetch(`${url}/api/v1/events?site=${encodeURIComponent('https://nope.example')}`);
