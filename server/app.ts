@@ -13,6 +13,25 @@ import { assetRoutes } from './routes/assets.js';
 import { commentRoutes } from './routes/comments.js';
 import { liveRoutes } from './routes/live.js';
 import type { Site, Store } from './store/store.js';
+import type { EmailOptions } from './auth/email.js';
+import type { ProviderConfig } from './auth/providers.js';
+import { Sessions, type CookieMode } from './auth/sessions.js';
+import type { GuardedFetchOptions } from './http/guarded-fetch.js';
+import { authRoutes } from './routes/auth.js';
+
+/** Sign-in: providers, session cookie, email login, outbound requests. */
+export interface AuthOptions {
+  /** OpenID Connect / OAuth 2 providers (see `server/auth/providers.ts`). */
+  providers?: ProviderConfig[];
+  /** `cross-site` (default): `SameSite=None; Partitioned`; `first-party`: `SameSite=Lax`. */
+  cookieMode?: CookieMode;
+  /** This server's public base URL (redirect URIs, email links); default: the request's own origin. */
+  publicUrl?: string;
+  /** SMTP for email login links; without it email login is off. */
+  email?: EmailOptions;
+  /** The guarded outbound fetch (tests allow loopback and inject a resolver). */
+  outbound?: GuardedFetchOptions;
+}
 
 export interface AppOptions {
   store: Store;
@@ -31,6 +50,8 @@ export interface AppOptions {
   logger?: boolean | { level: string };
   /** Server clock, injectable for tests. */
   now?: () => Date;
+  /** Sign-in; sessions work without it, but no provider is offered. */
+  auth?: AuthOptions;
 }
 
 const textProblemMessages = {
@@ -139,6 +160,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (!reply.hasHeader('Access-Control-Allow-Origin')) {
       throw new HttpError(403, 'origin_not_allowed', 'This origin may not use this comment server.');
     }
+    // Credentialed requests (session cookie) need this too; the allowed origin is always exact.
+    reply.header('Access-Control-Allow-Credentials', 'true');
     reply
       .header('Access-Control-Allow-Methods', 'GET, POST')
       .header('Access-Control-Allow-Headers', 'Content-Type, Idempotency-Key, If-None-Match')
@@ -158,7 +181,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(rateLimit, { global: false });
 
-  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now });
+  const sessions = new Sessions({
+    store,
+    now,
+    maxAgeSeconds: limits.sessionMaxAgeSeconds,
+    cookieMode: options.auth?.cookieMode ?? 'cross-site',
+  });
+  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions });
+  await app.register(authRoutes, {
+    store,
+    sites,
+    sessions,
+    limits,
+    secret: options.secret,
+    now,
+    providers: options.auth?.providers ?? [],
+    ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
+    ...(options.auth?.email ? { email: options.auth.email } : {}),
+    ...(options.auth?.outbound ? { outbound: options.auth.outbound } : {}),
+  });
+  // Expired sessions, codes and sign-ins are removed now and then.
+  const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
+  purge.unref();
   await app.register(liveRoutes, { store, sites, limits, now });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
 
@@ -177,6 +221,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   app.addHook('onClose', async () => {
+    clearInterval(purge);
     await store.close();
   });
   return app;

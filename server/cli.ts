@@ -8,6 +8,8 @@
  *   import-disqus <site-id> <file>      a Disqus export (XML)
  *   backup <file>             an online copy of the SQLite database (PostgreSQL: use pg_dump)
  *   sites                     the registered sites
+ *   make-owner <site-id> <issuer> <subject>   mark a signed-in user as an owner of the site
+ *   owner-link <site-id>      print a single-use setup code (1 hour) that makes whoever redeems it signed in an owner
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -21,6 +23,58 @@ import { importDisqus } from './transfer/disqus.js';
 import { exportSite, importSite } from './transfer/jsonl.js';
 import { importWordPress } from './transfer/wordpress.js';
 import type { ImportReport } from './transfer/writer.js';
+import { hashToken, randomToken } from './auth/tokens.js';
+import type { Store } from './store/store.js';
+
+// --- site owners (sign-in) ----------------------------------------------------------------
+
+/** `make-owner` and `owner-link`; returns the exit code, or null if `command` is not one of them. */
+async function ownerCommand(store: Store, command: string, args: string[]): Promise<number | null> {
+  if (command === 'make-owner') {
+    const [siteId, issuer, subject] = args;
+    if (!siteId || !issuer || !subject) return null;
+    if (!(await store.getSite(siteId))) {
+      console.error(`no site "${siteId}"`);
+      return 2;
+    }
+    const user = await store.getUserByIdentity(issuer, subject);
+    if (!user) {
+      console.error(`no user ${issuer} ${subject}: sign in once with that account, then run this again`);
+      return 2;
+    }
+    await store.setSiteOwner(siteId, user.id, true);
+    console.error(`${user.name} (${issuer} ${subject}) now owns site ${siteId}`);
+    return 0;
+  }
+  if (command === 'owner-link') {
+    const [siteId] = args;
+    if (!siteId) return null;
+    const site = await store.getSite(siteId);
+    if (!site) {
+      console.error(`no site "${siteId}"`);
+      return 2;
+    }
+    const code = randomToken();
+    await store.putOneTimeCode({
+      hash: hashToken(code),
+      purpose: 'owner-setup',
+      siteId,
+      userId: null,
+      origin: null,
+      nonce: null,
+      data: null,
+      expires: new Date(Date.now() + 3600_000),
+    });
+    // Only the hash is stored; this is the one time the code is shown.
+    console.log(`${site.origin}/#blogtalk-owner-setup=${code}`);
+    console.error(
+      'Open that address (or any post of the site with that fragment) while signed in, within one hour; ' +
+        'it works once. The widget redeems it with POST /api/v1/auth/owner-setup.',
+    );
+    return 0;
+  }
+  return null;
+}
 
 /** Prints an import's outcome; the exit code says whether every record made it. */
 function printReport(report: ImportReport): number {
@@ -39,6 +93,8 @@ const usage = `usage: npm run cli -- <command>
   import-disqus <site-id> <file>      comments from a Disqus export (XML)
   backup <file>             online backup of the SQLite database (with PostgreSQL, use pg_dump)
   sites                     list the registered sites
+  make-owner <site-id> <issuer> <subject>   make a user (who has signed in once) an owner of the site
+  owner-link <site-id>      print a single-use owner setup code, valid one hour
 Add --demo to work on the demo data (data/demo).`;
 
 async function write(out: Writable, line: string): Promise<void> {
@@ -56,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = dataDirFrom(env, demo);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir });
   try {
+    const owner = await ownerCommand(store, command, args);
+    if (owner !== null) return owner;
     switch (command) {
       case 'sites':
         for (const site of await store.listSites()) console.log(`${site.id}\t${site.origin}\t${site.allowedOrigins.join(',')}`);

@@ -23,6 +23,14 @@ export interface Limits {
   writesPerMinute: number;
   /** Open live-update streams this instance serves at once (503 above). */
   liveStreamsMax: number;
+  /** How long a sign-in session lasts, in seconds. */
+  sessionMaxAgeSeconds: number;
+  /** How long after posting its author may edit or delete a comment, in seconds. */
+  editWindowSeconds: number;
+  /** Sign-in starts and email-link requests per client address per minute. */
+  signInsPerMinute: number;
+  /** New dynamic client registrations (Mastodon instances) per minute, whole instance. */
+  registrationsPerMinute: number;
 }
 
 export const defaultLimits: Limits = {
@@ -38,6 +46,10 @@ export const defaultLimits: Limits = {
   pageSizeDefault: 50,
   writesPerMinute: 30,
   liveStreamsMax: 10_000,
+  sessionMaxAgeSeconds: 30 * 24 * 3600,
+  editWindowSeconds: 15 * 60,
+  signInsPerMinute: 20,
+  registrationsPerMinute: 10,
 };
 
 const envNames: Record<keyof Limits, string> = {
@@ -53,6 +65,10 @@ const envNames: Record<keyof Limits, string> = {
   pageSizeDefault: 'BLOGTALK_PAGE_SIZE_DEFAULT',
   writesPerMinute: 'BLOGTALK_WRITES_PER_MINUTE',
   liveStreamsMax: 'BLOGTALK_LIVE_STREAMS_MAX',
+  sessionMaxAgeSeconds: 'BLOGTALK_SESSION_MAX_AGE_SECONDS',
+  editWindowSeconds: 'BLOGTALK_EDIT_WINDOW_SECONDS',
+  signInsPerMinute: 'BLOGTALK_SIGN_INS_PER_MINUTE',
+  registrationsPerMinute: 'BLOGTALK_REGISTRATIONS_PER_MINUTE',
 };
 
 /** Limits overridden by `BLOGTALK_*` environment variables; a bad value stops the start. */

@@ -9,6 +9,9 @@ import { limitsFromEnv } from './config.js';
 import { demoPostUrl, seedDemo } from './demo.js';
 import { dataDirFrom, loadSecret, projectRoot as root } from './env.js';
 import { openStore } from './store/index.js';
+import type { AuthOptions } from './app.js';
+import type { DevProvider } from './auth/dev-provider.js';
+import { providersFromEnv } from './auth/providers.js';
 import type { Site } from './store/store.js';
 
 function fail(message: string): never {
@@ -40,6 +43,28 @@ function bootstrapSites(env: NodeJS.ProcessEnv): Site[] {
   ];
 }
 
+/**
+ * Sign-in from the environment: `BLOGTALK_PROVIDERS` (JSON or a file path), `BLOGTALK_PUBLIC_URL`,
+ * `BLOGTALK_COOKIE_MODE` (`cross-site` | `first-party`), `BLOGTALK_SMTP_URL` + `BLOGTALK_MAIL_FROM`.
+ */
+function authFromEnv(env: NodeJS.ProcessEnv): AuthOptions {
+  const auth: AuthOptions = { providers: providersFromEnv(env) };
+  if (env.BLOGTALK_PUBLIC_URL) {
+    const url = new URL(env.BLOGTALK_PUBLIC_URL);
+    auth.publicUrl = url.origin + url.pathname.replace(/\/+$/, '');
+  }
+  const mode = env.BLOGTALK_COOKIE_MODE;
+  if (mode) {
+    if (mode !== 'cross-site' && mode !== 'first-party') throw new Error('BLOGTALK_COOKIE_MODE must be cross-site or first-party');
+    auth.cookieMode = mode;
+  }
+  if (env.BLOGTALK_SMTP_URL) {
+    if (!env.BLOGTALK_MAIL_FROM) throw new Error('set BLOGTALK_MAIL_FROM (the From address) with BLOGTALK_SMTP_URL');
+    auth.email = { smtpUrl: env.BLOGTALK_SMTP_URL, from: env.BLOGTALK_MAIL_FROM };
+  }
+  return auth;
+}
+
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
   const env = process.env;
@@ -60,8 +85,27 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  let auth: AuthOptions;
+  try {
+    auth = authFromEnv(env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir });
   if (demo) await seedDemo(store, secret);
+
+  // Demo mode only: a local development OpenID Connect provider on its own loopback port.
+  let devProvider: DevProvider | undefined;
+  if (demo) {
+    auth.publicUrl ??= `http://localhost:${port}`;
+    // Loaded only here, so `npm run serve` never loads oidc-provider.
+    const { startDevProvider } = await import('./auth/dev-provider.js');
+    devProvider = await startDevProvider({
+      redirectUris: [`${auth.publicUrl}/api/v1/auth/callback/demo`],
+      port: Number(env.BLOGTALK_DEMO_IDP_PORT ?? (port === 0 ? 0 : port + 1)),
+    });
+    auth.providers = [devProvider.config, ...(auth.providers ?? [])];
+  }
 
   const trust = env.TRUST_PROXY;
   const app = await buildApp({
@@ -73,7 +117,9 @@ async function main(): Promise<void> {
     demoDir: demo ? join(root, 'demo') : undefined,
     trustProxy: trust ? (trust === 'true' ? true : trust.split(',').map((s) => s.trim())) : false,
     logger: { level: env.LOG_LEVEL ?? (demo ? 'warn' : 'info') },
+    auth,
   });
+  if (devProvider) app.addHook('onClose', () => devProvider.close());
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api-types.js';
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
+import { userAvatar } from './auth.js';
 import { canonicalPostUrl, httpUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { Lru } from '../http/lru.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
 import { InvalidCursorError, type Site, type Store, type StoredComment } from '../store/store.js';
+import type { Sessions, SessionState } from '../auth/sessions.js';
+import { hashToken, randomToken, sameHash, tokenPattern } from '../auth/tokens.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -15,7 +18,23 @@ export interface CommentRoutesOptions {
   limits: Limits;
   secret: string;
   now: () => Date;
+  /** Signed-in writers; without it every writer is a guest. */
+  sessions?: Sessions;
 }
+
+/** What an emptied (deleted, with replies) comment shows in place of its text. */
+export const DELETED_TEXT = 'This comment was deleted.';
+
+/**
+ * The wire comment plus what sign-in added: `author.user` (the signed-in author's id, to offer
+ * Edit/Delete to them), `edited` and `deleted`. A guest's edit token comes once, in the
+ * `Edit-Token` header of the 201.
+ */
+export type WireComment = Comment & {
+  author: Comment['author'] & { user?: string; picture?: string };
+  edited?: string;
+  deleted?: boolean;
+};
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -33,8 +52,16 @@ export const commentSchema = {
     author: {
       type: 'object',
       required: ['name', 'website', 'avatar'],
-      properties: { name: { type: 'string' }, website: nullableString, avatar: { type: 'string' } },
+      properties: {
+        name: { type: 'string' },
+        website: nullableString,
+        avatar: { type: 'string' },
+        user: { type: 'string' },
+        picture: { type: 'string' },
+      },
     },
+    edited: { type: 'string', format: 'date-time' },
+    deleted: { type: 'boolean' },
     body: { type: 'string' },
     created: { type: 'string', format: 'date-time' },
     reblog: {
@@ -51,7 +78,7 @@ export const commentSchema = {
 } as const;
 
 /** What browsers may see of a stored comment: never the email address. */
-export function toWire(c: StoredComment): Comment {
+export function toWire(c: StoredComment): WireComment {
   return {
     id: c.id,
     post: c.postUrl,
@@ -59,23 +86,47 @@ export function toWire(c: StoredComment): Comment {
     depth: c.depth,
     kind: c.kind,
     status: c.status,
-    author: { name: c.authorName, website: c.authorWebsite, avatar: c.avatar },
-    body: c.body,
+    author: { name: c.authorName, website: c.authorWebsite, avatar: c.avatar,
+      ...(c.userId ? { user: c.userId } : {}),
+      ...(c.authorPicture ? { picture: c.authorPicture } : {}),
+    },
+    body: c.deleted ? DELETED_TEXT : c.body,
     created: c.created.toISOString(),
     reblog: c.reblogUrl ? { blogName: c.reblogBlogName ?? '', url: c.reblogUrl } : null,
+    ...(c.edited ? { edited: c.edited.toISOString() } : {}),
+    ...(c.deleted ? { deleted: true } : {}),
   };
 }
+
+/** Memory for serialized pages of comments, per server instance. */
+const PAGE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** Idempotency keys: the client's comment id (a UUID, or any 8–100 URL-safe characters). */
 const idempotencyKeyPattern = /^[A-Za-z0-9_-]{8,100}$/;
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOptions): Promise<void> {
-  const { store, sites, limits, secret, now } = opts;
+  const { store, sites, limits, secret, now, sessions } = opts;
+  const readSession = async (request: FastifyRequest, reply: FastifyReply): Promise<SessionState> => {
+    const state: SessionState = sessions ? await sessions.read(request) : { kind: 'none' };
+    if (state.kind === 'invalid') {
+      if (sessions) reply.header('Set-Cookie', sessions.cookie(null));
+      throw new HttpError(401, 'session_expired', 'Your sign-in has expired. Please sign in again.');
+    }
+    return state;
+  };
+  /** After `applyCors` accepted the exact origin: let the browser send and read with the session cookie. */
+  const allowCredentials = (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.headers.origin) reply.header('Access-Control-Allow-Credentials', 'true');
+  };
   /** Keys whose first request is still being stored on this instance. */
   const inFlight = new Set<string>();
   /** Serialized pages by (site, post, page size, cursor), with the stamp they were made at. */
-  const pages = new Lru<string, { total: number; version: number; etag: string; json: string }>(2_000);
+  // Bounded in bytes, not entries: one page can be 1,000 threads long.
+  const pages = new Lru<string, { total: number; version: number; etag: string; json: string }>(
+    PAGE_CACHE_BYTES,
+    (page) => page.json.length * 2,
+  );
 
   app.addSchema(commentSchema);
 
@@ -127,6 +178,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
     async (request, reply) => {
       const { site, url } = await resolvePost(request.query.post);
       applyCors(site, request, reply);
+      allowCredentials(request, reply);
       const pageSize = request.query['page-size'] ?? limits.pageSizeDefault;
       const before = request.query.before || null;
       // Reads are served from serialized pages while the thread's stamp (published total and
@@ -162,7 +214,10 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
     },
   );
 
-  app.post<{ Body: NewCommentRequest; Headers: { 'idempotency-key'?: string } }>(
+  app.post<{
+    Body: Omit<NewCommentRequest, 'author'> & { author?: NewCommentRequest['author'] };
+    Headers: { 'idempotency-key'?: string };
+  }>(
     '/api/v1/comments',
     {
       config: { rateLimit: { max: limits.writesPerMinute, timeWindow: 60_000 } },
@@ -171,7 +226,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         description:
           'The `Idempotency-Key` header is the client-made comment id. The same key with the same ' +
           'body returns the first result; with a different body, 422; while the first request is ' +
-          'still being stored, 409 with Retry-After.',
+          'still being stored, 409 with Retry-After. Signed in (session cookie, sent with credentials), ' +
+          '`author` is not needed: the user’s profile is used. A guest gets an `Edit-Token` header once, to edit or ' +
+          'delete the comment within the edit window. An expired session gives 401 `session_expired`.',
         tags: ['comments'],
         headers: {
           type: 'object',
@@ -179,7 +236,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         },
         body: {
           type: 'object',
-          required: ['post', 'author', 'body'],
+          required: ['post', 'body'],
           additionalProperties: false,
           properties: {
             post: { type: 'string', minLength: 1, maxLength: limits.postUrlMaxChars },
@@ -213,24 +270,46 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       const input = request.body;
       const { site, url } = await resolvePost(input.post);
       applyCors(site, request, reply);
+      allowCredentials(request, reply);
+      const session = await readSession(request, reply);
 
-      const name = input.author.name.trim();
-      if (!name) throw new HttpError(400, 'name_empty', 'Please give your name.');
-      if (!input.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
-      const email = input.author.email.trim();
-      if (!emailPattern.test(email)) {
-        throw new HttpError(400, 'email_invalid', 'That email address does not look right.');
-      }
+      let name: string;
+      let email: string | null;
       let website: string | null = null;
-      if (input.author.website?.trim()) {
-        website = httpUrl(input.author.website.trim());
-        if (!website) {
-          throw new HttpError(400, 'website_invalid', 'The website must be an http:// or https:// address.');
+      let avatar: string;
+      let userId: string | null = null;
+      let picture: string | null = null;
+      let editToken: string | null = null;
+      if (session.kind === 'user') {
+        const { user } = session;
+        userId = user.id;
+        name = user.name;
+        email = user.email;
+        website = user.website;
+        picture = user.picture;
+        avatar = userAvatar(secret, site.id, user);
+      } else {
+        if (!input.author) throw new HttpError(400, 'author_required', 'The author is required.');
+        name = input.author.name.trim();
+        if (!name) throw new HttpError(400, 'name_empty', 'Please give your name.');
+        email = input.author.email.trim();
+        if (!emailPattern.test(email)) {
+          throw new HttpError(400, 'email_invalid', 'That email address does not look right.');
         }
+        if (input.author.website?.trim()) {
+          website = httpUrl(input.author.website.trim());
+          if (!website) {
+            throw new HttpError(400, 'website_invalid', 'The website must be an http:// or https:// address.');
+          }
+        }
+        avatar = avatarSeed(secret, site.id, email, name);
+        editToken = randomToken();
       }
+      if (!input.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
       const parent = input.parent ?? null;
+      const who = userId ? ['user', userId] : [name, (email ?? '').toLowerCase(), website];
       const requestHash = createHash('sha256')
-        .update(JSON.stringify([url, parent, name, email.toLowerCase(), website, input.body]))
+        .update(JSON.stringify([url, parent, ...who, input.body]))
         .digest('hex');
 
       const slot = `${site.id}\n${key}`;
@@ -254,11 +333,14 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             authorName: name,
             authorEmail: email,
             authorWebsite: website,
-            avatar: avatarSeed(secret, site.id, email, name),
+            avatar,
             body: input.body,
             reblogBlogName: null,
             reblogUrl: null,
             created: now(),
+            userId,
+            authorPicture: picture,
+            editTokenHash: editToken ? hashToken(editToken) : null,
           },
           limits.maxDepth,
         );
@@ -277,10 +359,139 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
         }
         if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+        // The edit token is shown once: a replay cannot show it again (only its hash is kept).
+        if (editToken && !result.replayed) {
+          reply
+            .header('Edit-Token', editToken)
+            .header('Access-Control-Expose-Headers', 'ETag, Retry-After, Idempotent-Replayed, Edit-Token');
+        }
         return reply.code(201).send(toWire(result.comment));
       } finally {
         inFlight.delete(slot);
       }
+    },
+  );
+
+  /**
+   * Whether this request may change the comment: its signed-in author, or the guest holding its
+   * edit token, within the edit window; a site owner may always delete.
+   */
+  async function authorise(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    site: Site,
+    id: string,
+    editToken: string | undefined,
+    action: 'edit' | 'delete',
+  ): Promise<void> {
+    const session = await readSession(request, reply);
+    const authorship = await store.getCommentAuthorship(site.id, id);
+    if (!authorship || authorship.deleted) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
+    if (action === 'delete' && session.kind === 'user' && (await store.isSiteOwner(site.id, session.user.id))) return;
+    const byUser = authorship.userId !== null && session.kind === 'user' && session.user.id === authorship.userId;
+    const byToken =
+      authorship.userId === null &&
+      authorship.editTokenHash !== null &&
+      editToken !== undefined &&
+      sameHash(hashToken(editToken), authorship.editTokenHash);
+    if (!byUser && !byToken) {
+      if (authorship.userId !== null && session.kind !== 'user') {
+        throw new HttpError(401, 'sign_in_required', 'Sign in to change your comment.');
+      }
+      throw new HttpError(403, 'not_your_comment', 'Only its author can change this comment.');
+    }
+    if (now().getTime() - authorship.created.getTime() > limits.editWindowSeconds * 1000) {
+      throw new HttpError(
+        403,
+        'edit_window_closed',
+        `Comments can be changed only within ${Math.round(limits.editWindowSeconds / 60)} minutes of posting.`,
+      );
+    }
+  }
+
+  const changeParams = {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', pattern: idempotencyKeyPattern.source } },
+  } as const;
+
+  app.post<{ Params: { id: string }; Body: { post: string; body: string; editToken?: string } }>(
+    '/api/v1/comments/:id/edit',
+    {
+      config: { rateLimit: { max: limits.writesPerMinute, timeWindow: 60_000 } },
+      schema: {
+        summary: "Edit one's own comment (within the edit window)",
+        description:
+          'Signed in: the session cookie (send with credentials). Guest: the `editToken` returned when it was posted.',
+        tags: ['comments'],
+        params: changeParams,
+        body: {
+          type: 'object',
+          required: ['post', 'body'],
+          additionalProperties: false,
+          properties: {
+            post: { type: 'string', minLength: 1, maxLength: limits.postUrlMaxChars },
+            body: { type: 'string', minLength: 1, maxLength: limits.bodyMaxChars },
+            editToken: { type: 'string', pattern: tokenPattern },
+          },
+        },
+        response: { 200: { $ref: 'Comment#' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site, url } = await resolvePost(request.body.post);
+      applyCors(site, request, reply);
+      allowCredentials(request, reply);
+      if (!request.body.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
+      await authorise(request, reply, site, request.params.id, request.body.editToken, 'edit');
+      const existing = await store.getComment(site.id, request.params.id);
+      if (!existing || existing.postUrl !== url) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');
+      const edited = await store.editComment(site.id, request.params.id, request.body.body, now());
+      if (!edited) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
+      return toWire(edited);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { post: string; editToken?: string } }>(
+    '/api/v1/comments/:id/delete',
+    {
+      config: { rateLimit: { max: limits.writesPerMinute, timeWindow: 60_000 } },
+      schema: {
+        summary: "Delete one's own comment (within the edit window)",
+        description:
+          'A comment with replies is kept as "This comment was deleted." (`deleted: true`), so the replies keep ' +
+          'their context; one without replies is removed. Site owners may delete any comment.',
+        tags: ['comments'],
+        params: changeParams,
+        body: {
+          type: 'object',
+          required: ['post'],
+          additionalProperties: false,
+          properties: {
+            post: { type: 'string', minLength: 1, maxLength: limits.postUrlMaxChars },
+            editToken: { type: 'string', pattern: tokenPattern },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['id', 'outcome'],
+            properties: { id: { type: 'string' }, outcome: { type: 'string', enum: ['removed', 'emptied'] } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { site, url } = await resolvePost(request.body.post);
+      applyCors(site, request, reply);
+      allowCredentials(request, reply);
+      await authorise(request, reply, site, request.params.id, request.body.editToken, 'delete');
+      const existing = await store.getComment(site.id, request.params.id);
+      if (!existing || existing.postUrl !== url) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');
+      const outcome = await store.deleteComment(site.id, request.params.id, now());
+      if (!outcome) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
+      return { id: request.params.id, outcome };
     },
   );
 }

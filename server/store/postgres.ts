@@ -6,7 +6,16 @@
  */
 import pg from 'pg';
 import {
+  commentExtras,
   encodeCursor,
+  type AuthTransaction,
+  type CommentAuthorship,
+  type OneTimeCode,
+  type OneTimePurpose,
+  type RegisteredClient,
+  type Session,
+  type User,
+  type UserProfile,
   orderThreads,
   storedComment,
   parsePageQuery,
@@ -95,7 +104,126 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: imported comments keep their original HTML for export.
   `ALTER TABLE comments ADD COLUMN original_html text;`,
+  // 3: sign-in (users, sessions, one-time codes, OAuth transactions, owners); edit/delete.
+  `
+  CREATE TABLE users (
+    id      text PRIMARY KEY,
+    issuer  text NOT NULL,
+    subject text NOT NULL,
+    name    text NOT NULL,
+    picture text,
+    website text,
+    email   text,
+    created timestamptz NOT NULL,
+    UNIQUE (issuer, subject)
+  );
+
+  CREATE TABLE sessions (
+    id_hash text PRIMARY KEY, -- SHA-256 of the session id; the id itself is never stored
+    user_id text NOT NULL REFERENCES users (id),
+    provider text, -- the configured provider signed in with, for "your X account"
+    created timestamptz NOT NULL,
+    expires timestamptz NOT NULL,
+    revoked timestamptz
+  );
+  CREATE INDEX sessions_expires ON sessions (expires);
+
+  CREATE TABLE one_time_codes (
+    hash    text PRIMARY KEY, -- SHA-256 of the code
+    purpose text NOT NULL CHECK (purpose IN ('handoff', 'email', 'owner-setup')),
+    site_id text,
+    user_id text,
+    origin  text,
+    nonce   text,
+    data    text,
+    expires timestamptz NOT NULL
+  );
+  CREATE INDEX one_time_codes_expires ON one_time_codes (expires);
+
+  CREATE TABLE auth_transactions (
+    state_hash    text PRIMARY KEY, -- SHA-256 of the OAuth state
+    provider      text NOT NULL,
+    nonce         text NOT NULL,
+    code_verifier text NOT NULL,
+    site_id       text NOT NULL,
+    return_origin text NOT NULL,
+    return_url    text,
+    client_nonce  text NOT NULL,
+    data          text,
+    expires       timestamptz NOT NULL
+  );
+  CREATE INDEX auth_transactions_expires ON auth_transactions (expires);
+
+  CREATE TABLE registered_clients (
+    key           text PRIMARY KEY,
+    client_id     text NOT NULL,
+    client_secret text,
+    created       timestamptz NOT NULL
+  );
+
+  CREATE TABLE site_owners (
+    site_id text NOT NULL REFERENCES sites (id),
+    user_id text NOT NULL REFERENCES users (id),
+    PRIMARY KEY (site_id, user_id)
+  );
+
+  ALTER TABLE comments ADD COLUMN user_id text REFERENCES users (id);
+  ALTER TABLE comments ADD COLUMN edit_token_hash text;
+  ALTER TABLE comments ADD COLUMN author_picture text;
+  ALTER TABLE comments ADD COLUMN edited timestamptz;
+  ALTER TABLE comments ADD COLUMN deleted boolean NOT NULL DEFAULT false;
+  -- Edits and deletes take a fresh value from the comment sequence, so a post's version grows.
+  ALTER TABLE posts ADD COLUMN revision bigint NOT NULL DEFAULT 0;
+  `,
 ];
+
+interface UserRow {
+  id: string;
+  issuer: string;
+  subject: string;
+  name: string;
+  picture: string | null;
+  website: string | null;
+  email: string | null;
+  created: Date;
+}
+
+interface CodeRow {
+  hash: string;
+  purpose: OneTimePurpose;
+  site_id: string | null;
+  user_id: string | null;
+  origin: string | null;
+  nonce: string | null;
+  data: string | null;
+  expires: Date;
+}
+
+interface TransactionRow {
+  state_hash: string;
+  provider: string;
+  nonce: string;
+  code_verifier: string;
+  site_id: string;
+  return_origin: string;
+  return_url: string | null;
+  client_nonce: string;
+  data: string | null;
+  expires: Date;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    issuer: row.issuer,
+    subject: row.subject,
+    name: row.name,
+    picture: row.picture,
+    website: row.website,
+    email: row.email,
+    created: row.created,
+  };
+}
 
 interface SiteRow {
   id: string;
@@ -134,11 +262,16 @@ interface CommentRow {
   reblog_url: string | null;
   request_hash: string;
   original_html: string | null;
+  user_id: string | null;
+  author_picture: string | null;
+  edited: Date | null;
+  deleted: boolean;
 }
 
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
-  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html`;
+  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html, c.user_id, c.edited,
+  c.deleted, c.author_picture`;
 
 const SELECT_COMMENT = `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id`;
 
@@ -175,6 +308,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogBlogName: row.reblog_blog_name,
     reblogUrl: row.reblog_url,
     seq: Number(row.seq),
+    ...commentExtras(row.user_id, row.edited, row.deleted, row.author_picture),
   };
 }
 
@@ -340,7 +474,7 @@ export class PostgresStore implements Store {
       const { rows } = await this.#pool.query<{ total: string; version: string }>(
         `SELECT
            (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'published') AS total,
-           (SELECT coalesce(max(seq), 0) FROM comments c WHERE c.post_id = p.id) AS version
+           greatest((SELECT coalesce(max(seq), 0) FROM comments c WHERE c.post_id = p.id), p.revision) AS version
          FROM posts p WHERE p.site_id = $1 AND p.url = $2`,
         [siteId, postUrl],
       );
@@ -406,7 +540,8 @@ export class PostgresStore implements Store {
         const totals = await client.query<{ total: string; version: string }>(
           `SELECT
              (SELECT count(*) FROM comments WHERE post_id = $1 AND status = 'published') AS total,
-             (SELECT coalesce(max(seq), 0) FROM comments WHERE post_id = $1) AS version`,
+             greatest((SELECT coalesce(max(seq), 0) FROM comments WHERE post_id = $1),
+                      (SELECT revision FROM posts WHERE id = $1)) AS version`,
           [post.id],
         );
         return {
@@ -425,6 +560,251 @@ export class PostgresStore implements Store {
       this.#transaction((client) => insertComment(client, input, maxDepth, this.#channel)).catch((error: unknown) => {
         if (error instanceof RolledBack) return error.result;
         throw error;
+      }),
+    );
+  }
+
+  // --- identity -------------------------------------------------------------------------------
+
+  upsertUser(profile: UserProfile, newId: string, now: Date): Promise<User> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<UserRow>(
+        `INSERT INTO users (id, issuer, subject, name, picture, website, email, created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (issuer, subject) DO UPDATE SET
+           name = excluded.name, picture = excluded.picture, website = excluded.website, email = excluded.email
+         RETURNING *`,
+        [newId, profile.issuer, profile.subject, profile.name, profile.picture, profile.website, profile.email, now],
+      );
+      return toUser(rows[0]!);
+    });
+  }
+
+  getUser(id: string): Promise<User | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+      return rows[0] ? toUser(rows[0]) : null;
+    });
+  }
+
+  getUserByIdentity(issuer: string, subject: string): Promise<User | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<UserRow>('SELECT * FROM users WHERE issuer = $1 AND subject = $2', [
+        issuer,
+        subject,
+      ]);
+      return rows[0] ? toUser(rows[0]) : null;
+    });
+  }
+
+  createSession(idHash: string, session: Session): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query('INSERT INTO sessions (id_hash, user_id, provider, created, expires) VALUES ($1, $2, $3, $4, $5)', [
+        idHash,
+        session.userId,
+        session.provider,
+        session.created,
+        session.expires,
+      ]);
+    });
+  }
+
+  getSession(idHash: string, now: Date): Promise<Session | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ user_id: string; provider: string | null; created: Date; expires: Date }>(
+        'SELECT user_id, provider, created, expires FROM sessions WHERE id_hash = $1 AND revoked IS NULL AND expires > $2',
+        [idHash, now],
+      );
+      const row = rows[0];
+      return row ? { userId: row.user_id, provider: row.provider, created: row.created, expires: row.expires } : null;
+    });
+  }
+
+  revokeSession(idHash: string, now: Date): Promise<boolean> {
+    return this.#track(async () => {
+      const result = await this.#pool.query(
+        'UPDATE sessions SET revoked = $2 WHERE id_hash = $1 AND revoked IS NULL AND expires > $2',
+        [idHash, now],
+      );
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  putOneTimeCode(code: OneTimeCode): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        `INSERT INTO one_time_codes (hash, purpose, site_id, user_id, origin, nonce, data, expires)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [code.hash, code.purpose, code.siteId, code.userId, code.origin, code.nonce, code.data, code.expires],
+      );
+    });
+  }
+
+  consumeOneTimeCode(hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeCode | null> {
+    return this.#track(async () => {
+      // DELETE … RETURNING: of concurrent consumers on any instance, exactly one gets the row.
+      const { rows } = await this.#pool.query<CodeRow>('DELETE FROM one_time_codes WHERE hash = $1 RETURNING *', [hash]);
+      const row = rows[0];
+      if (!row || row.purpose !== purpose || row.expires.getTime() <= now.getTime()) return null;
+      return {
+        hash: row.hash,
+        purpose: row.purpose,
+        siteId: row.site_id,
+        userId: row.user_id,
+        origin: row.origin,
+        nonce: row.nonce,
+        data: row.data,
+        expires: row.expires,
+      };
+    });
+  }
+
+  putAuthTransaction(t: AuthTransaction): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        `INSERT INTO auth_transactions (state_hash, provider, nonce, code_verifier, site_id, return_origin,
+           return_url, client_nonce, data, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          t.stateHash, t.provider, t.nonce, t.codeVerifier, t.siteId, t.returnOrigin, t.returnUrl, t.clientNonce,
+          t.data, t.expires,
+        ],
+      );
+    });
+  }
+
+  takeAuthTransaction(stateHash: string, now: Date): Promise<AuthTransaction | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<TransactionRow>(
+        'DELETE FROM auth_transactions WHERE state_hash = $1 RETURNING *',
+        [stateHash],
+      );
+      const row = rows[0];
+      if (!row || row.expires.getTime() <= now.getTime()) return null;
+      return {
+        stateHash: row.state_hash,
+        provider: row.provider,
+        nonce: row.nonce,
+        codeVerifier: row.code_verifier,
+        siteId: row.site_id,
+        returnOrigin: row.return_origin,
+        returnUrl: row.return_url,
+        clientNonce: row.client_nonce,
+        data: row.data,
+        expires: row.expires,
+      };
+    });
+  }
+
+  getRegisteredClient(key: string): Promise<RegisteredClient | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{
+        key: string;
+        client_id: string;
+        client_secret: string | null;
+        created: Date;
+      }>('SELECT * FROM registered_clients WHERE key = $1', [key]);
+      const row = rows[0];
+      return row ? { key: row.key, clientId: row.client_id, clientSecret: row.client_secret, created: row.created } : null;
+    });
+  }
+
+  async putRegisteredClient(client: RegisteredClient): Promise<RegisteredClient> {
+    await this.#track(() =>
+      this.#pool.query(
+        `INSERT INTO registered_clients (key, client_id, client_secret, created) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO NOTHING`,
+        [client.key, client.clientId, client.clientSecret, client.created],
+      ),
+    );
+    return (await this.getRegisteredClient(client.key))!;
+  }
+
+  setSiteOwner(siteId: string, userId: string, owner: boolean): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        owner
+          ? 'INSERT INTO site_owners (site_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING'
+          : 'DELETE FROM site_owners WHERE site_id = $1 AND user_id = $2',
+        [siteId, userId],
+      );
+    });
+  }
+
+  isSiteOwner(siteId: string, userId: string): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query('SELECT 1 FROM site_owners WHERE site_id = $1 AND user_id = $2', [
+        siteId,
+        userId,
+      ]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  purgeExpiredAuth(now: Date): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query('DELETE FROM one_time_codes WHERE expires <= $1', [now]);
+      await this.#pool.query('DELETE FROM auth_transactions WHERE expires <= $1', [now]);
+      await this.#pool.query('DELETE FROM sessions WHERE expires <= $1', [now]);
+    });
+  }
+
+  getCommentAuthorship(siteId: string, id: string): Promise<CommentAuthorship | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{
+        user_id: string | null;
+        edit_token_hash: string | null;
+        created: Date;
+        deleted: boolean;
+      }>('SELECT user_id, edit_token_hash, created, deleted FROM comments WHERE site_id = $1 AND id = $2', [
+        siteId,
+        id,
+      ]);
+      const row = rows[0];
+      return row
+        ? { userId: row.user_id, editTokenHash: row.edit_token_hash, created: row.created, deleted: row.deleted }
+        : null;
+    });
+  }
+
+  editComment(siteId: string, id: string, body: string, now: Date): Promise<StoredComment | null> {
+    return this.#track(() =>
+      this.#transaction(async (client) => {
+        const existing = await commentById(client, siteId, id);
+        if (!existing || existing.deleted) return null;
+        await bumpPost(client, existing.post_id);
+        await client.query('UPDATE comments SET body = $3, edited = $4 WHERE site_id = $1 AND id = $2', [
+          siteId,
+          id,
+          body,
+          now,
+        ]);
+        return toComment((await commentById(client, siteId, id))!);
+      }),
+    );
+  }
+
+  deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null> {
+    return this.#track(() =>
+      this.#transaction(async (client) => {
+        const existing = await commentById(client, siteId, id);
+        if (!existing || existing.deleted) return null;
+        // The post lock also keeps a reply from arriving between the check and the delete.
+        await bumpPost(client, existing.post_id);
+        const replies = await client.query('SELECT 1 FROM comments WHERE site_id = $1 AND parent_id = $2 LIMIT 1', [
+          siteId,
+          id,
+        ]);
+        if ((replies.rowCount ?? 0) > 0) {
+          await client.query(
+            `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
+               author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
+             WHERE site_id = $1 AND id = $2`,
+            [siteId, id, now],
+          );
+          return 'emptied';
+        }
+        await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [siteId, id]);
+        return 'removed';
       }),
     );
   }
@@ -503,14 +883,15 @@ async function insertComment(
   const inserted = await client.query<{ seq: string }>(
     `INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
        author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-       reblog_url, request_hash, original_html)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+       reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
      ON CONFLICT (site_id, id) DO NOTHING
      RETURNING seq`,
     [
       input.siteId, input.id, postId, input.parentId, rootId, depth, input.kind, input.status,
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created, input.reblogBlogName, input.reblogUrl, input.requestHash, input.originalHtml ?? null,
+      input.userId ?? null, input.editTokenHash ?? null, input.authorPicture ?? null,
     ],
   );
   const seq = inserted.rows[0]?.seq;
@@ -533,6 +914,14 @@ async function commentById(
 ): Promise<CommentRow | undefined> {
   const { rows } = await client.query<CommentRow>(SELECT_COMMENT_BY_ID, [siteId, id]);
   return rows[0];
+}
+
+/** Locks the post and gives it a fresh version (a new value of the comment sequence). */
+async function bumpPost(client: pg.PoolClient, postId: number): Promise<void> {
+  await client.query(
+    `UPDATE posts SET revision = nextval(pg_get_serial_sequence('comments', 'seq')) WHERE id = $1`,
+    [postId],
+  );
 }
 
 async function lockPost(client: pg.PoolClient, siteId: string, url: string): Promise<number | undefined> {

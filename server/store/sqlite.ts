@@ -8,7 +8,16 @@
  */
 import Database from 'better-sqlite3';
 import {
+  commentExtras,
   encodeCursor,
+  type AuthTransaction,
+  type CommentAuthorship,
+  type OneTimeCode,
+  type OneTimePurpose,
+  type RegisteredClient,
+  type Session,
+  type User,
+  type UserProfile,
   orderThreads,
   storedComment,
   parsePageQuery,
@@ -81,7 +90,126 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: imported comments keep their original HTML for export.
   `ALTER TABLE comments ADD COLUMN original_html TEXT;`,
+  // 3: sign-in (users, sessions, one-time codes, OAuth transactions, owners); edit/delete.
+  `
+  CREATE TABLE users (
+    id      TEXT PRIMARY KEY,
+    issuer  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    picture TEXT,
+    website TEXT,
+    email   TEXT,
+    created INTEGER NOT NULL,
+    UNIQUE (issuer, subject)
+  ) STRICT;
+
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY, -- SHA-256 of the session id; the id itself is never stored
+    user_id TEXT NOT NULL REFERENCES users (id),
+    provider TEXT, -- the configured provider signed in with, for "your X account"
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    revoked INTEGER
+  ) STRICT;
+  CREATE INDEX sessions_expires ON sessions (expires);
+
+  CREATE TABLE one_time_codes (
+    hash    TEXT PRIMARY KEY, -- SHA-256 of the code
+    purpose TEXT NOT NULL CHECK (purpose IN ('handoff', 'email', 'owner-setup')),
+    site_id TEXT,
+    user_id TEXT,
+    origin  TEXT,
+    nonce   TEXT,
+    data    TEXT,
+    expires INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX one_time_codes_expires ON one_time_codes (expires);
+
+  CREATE TABLE auth_transactions (
+    state_hash    TEXT PRIMARY KEY, -- SHA-256 of the OAuth state
+    provider      TEXT NOT NULL,
+    nonce         TEXT NOT NULL,
+    code_verifier TEXT NOT NULL,
+    site_id       TEXT NOT NULL,
+    return_origin TEXT NOT NULL,
+    return_url    TEXT,
+    client_nonce  TEXT NOT NULL,
+    data          TEXT,
+    expires       INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX auth_transactions_expires ON auth_transactions (expires);
+
+  CREATE TABLE registered_clients (
+    key           TEXT PRIMARY KEY,
+    client_id     TEXT NOT NULL,
+    client_secret TEXT,
+    created       INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE site_owners (
+    site_id TEXT NOT NULL REFERENCES sites (id),
+    user_id TEXT NOT NULL REFERENCES users (id),
+    PRIMARY KEY (site_id, user_id)
+  ) STRICT;
+
+  ALTER TABLE comments ADD COLUMN user_id TEXT REFERENCES users (id);
+  ALTER TABLE comments ADD COLUMN edit_token_hash TEXT;
+  ALTER TABLE comments ADD COLUMN author_picture TEXT;
+  ALTER TABLE comments ADD COLUMN edited INTEGER;
+  ALTER TABLE comments ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  -- Edits and deletes take a fresh value from the comment sequence, so a post's version grows.
+  ALTER TABLE posts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
+
+interface UserRow {
+  id: string;
+  issuer: string;
+  subject: string;
+  name: string;
+  picture: string | null;
+  website: string | null;
+  email: string | null;
+  created: number;
+}
+
+interface CodeRow {
+  hash: string;
+  purpose: OneTimePurpose;
+  site_id: string | null;
+  user_id: string | null;
+  origin: string | null;
+  nonce: string | null;
+  data: string | null;
+  expires: number;
+}
+
+interface TransactionRow {
+  state_hash: string;
+  provider: string;
+  nonce: string;
+  code_verifier: string;
+  site_id: string;
+  return_origin: string;
+  return_url: string | null;
+  client_nonce: string;
+  data: string | null;
+  expires: number;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    issuer: row.issuer,
+    subject: row.subject,
+    name: row.name,
+    picture: row.picture,
+    website: row.website,
+    email: row.email,
+    created: new Date(row.created),
+  };
+}
 
 interface SiteRow {
   id: string;
@@ -119,6 +247,10 @@ interface CommentRow {
   reblog_url: string | null;
   request_hash: string;
   original_html: string | null;
+  user_id: string | null;
+  author_picture: string | null;
+  edited: number | null;
+  deleted: number;
 }
 
 /** A queued write: `run` inside the batch transaction, then exactly one of `done`/`fail`. */
@@ -130,7 +262,8 @@ interface Job {
 
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
-  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html`;
+  c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html, c.user_id, c.edited,
+  c.deleted, c.author_picture`;
 
 /** Prepares every statement the store runs (after the schema exists). */
 function prepareStatements(db: Database.Database) {
@@ -157,14 +290,14 @@ function prepareStatements(db: Database.Database) {
       [
         string, string, number, string | null, string, number, string, string, string,
         string | null, string | null, string, string, number, string | null, string | null, string,
-        string | null,
+        string | null, string | null, string | null, string | null,
       ],
       { seq: number }
     >(`
       INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
         author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-        reblog_url, request_hash, original_html)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
     exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null }>(`
       SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
@@ -177,10 +310,70 @@ function prepareStatements(db: Database.Database) {
       SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
       WHERE c.post_id = ? AND c.root_id IN (SELECT value FROM json_each(?))
         AND c.parent_id IS NOT NULL AND c.status = 'published'`),
-    totals: db.prepare<[number, number], { total: number; version: number }>(`
+    totals: db.prepare<[number, number, number], { total: number; version: number }>(`
       SELECT
         (SELECT count(*) FROM comments WHERE post_id = ? AND status = 'published') AS total,
-        (SELECT coalesce(max(seq), 0) FROM comments WHERE post_id = ?) AS version`),
+        max((SELECT coalesce(max(seq), 0) FROM comments WHERE post_id = ?),
+            (SELECT revision FROM posts WHERE id = ?)) AS version`),
+
+    upsertUser: db.prepare<[string, string, string, string, string | null, string | null, string | null, number], UserRow>(`
+      INSERT INTO users (id, issuer, subject, name, picture, website, email, created)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (issuer, subject) DO UPDATE SET
+        name = excluded.name, picture = excluded.picture, website = excluded.website, email = excluded.email
+      RETURNING *`),
+    userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+    userByIdentity: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE issuer = ? AND subject = ?'),
+    insertSession: db.prepare<[string, string, string | null, number, number]>(
+      'INSERT INTO sessions (id_hash, user_id, provider, created, expires) VALUES (?, ?, ?, ?, ?)',
+    ),
+    session: db.prepare<[string, number], { user_id: string; provider: string | null; created: number; expires: number }>(
+      'SELECT user_id, provider, created, expires FROM sessions WHERE id_hash = ? AND revoked IS NULL AND expires > ?',
+    ),
+    revokeSession: db.prepare<[number, string, number]>(
+      'UPDATE sessions SET revoked = ? WHERE id_hash = ? AND revoked IS NULL AND expires > ?',
+    ),
+    insertCode: db.prepare<[string, string, string | null, string | null, string | null, string | null, string | null, number]>(
+      `INSERT INTO one_time_codes (hash, purpose, site_id, user_id, origin, nonce, data, expires)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    takeCode: db.prepare<[string], CodeRow>('DELETE FROM one_time_codes WHERE hash = ? RETURNING *'),
+    insertTransaction: db.prepare<
+      [string, string, string, string, string, string, string | null, string, string | null, number]
+    >(`INSERT INTO auth_transactions (state_hash, provider, nonce, code_verifier, site_id, return_origin,
+         return_url, client_nonce, data, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    takeTransaction: db.prepare<[string], TransactionRow>('DELETE FROM auth_transactions WHERE state_hash = ? RETURNING *'),
+    client: db.prepare<[string], { key: string; client_id: string; client_secret: string | null; created: number }>(
+      'SELECT * FROM registered_clients WHERE key = ?',
+    ),
+    insertClient: db.prepare<[string, string, string | null, number]>(
+      `INSERT INTO registered_clients (key, client_id, client_secret, created) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO NOTHING`,
+    ),
+    addOwner: db.prepare<[string, string]>('INSERT OR IGNORE INTO site_owners (site_id, user_id) VALUES (?, ?)'),
+    removeOwner: db.prepare<[string, string]>('DELETE FROM site_owners WHERE site_id = ? AND user_id = ?'),
+    isOwner: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM site_owners WHERE site_id = ? AND user_id = ?'),
+    purgeCodes: db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires <= ?'),
+    purgeTransactions: db.prepare<[number]>('DELETE FROM auth_transactions WHERE expires <= ?'),
+    purgeSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires <= ?'),
+    authorship: db.prepare<[string, string], { user_id: string | null; edit_token_hash: string | null; created: number; deleted: number }>(
+      'SELECT user_id, edit_token_hash, created, deleted FROM comments WHERE site_id = ? AND id = ?',
+    ),
+    nextSeq: db.prepare<[], { seq: number }>(
+      "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'comments' RETURNING seq",
+    ),
+    bumpPost: db.prepare<[number, number]>('UPDATE posts SET revision = ? WHERE id = ?'),
+    editComment: db.prepare<[string, number, string, string]>(
+      'UPDATE comments SET body = ?, edited = ? WHERE site_id = ? AND id = ? AND deleted = 0',
+    ),
+    hasReplies: db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM comments WHERE site_id = ? AND parent_id = ? LIMIT 1',
+    ),
+    emptyComment: db.prepare<[number, string, string]>(`
+      UPDATE comments SET deleted = 1, edited = ?, body = '', author_name = '', author_email = NULL,
+        author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
+      WHERE site_id = ? AND id = ?`),
+    removeComment: db.prepare<[string, string]>('DELETE FROM comments WHERE site_id = ? AND id = ?'),
   };
 }
 
@@ -215,6 +408,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogBlogName: row.reblog_blog_name,
     reblogUrl: row.reblog_url,
     seq: row.seq,
+    ...commentExtras(row.user_id, row.edited === null ? null : new Date(row.edited), row.deleted === 1, row.author_picture),
   };
 }
 
@@ -313,7 +507,7 @@ export class SqliteStore implements Store {
 
   async threadStamp(siteId: string, postUrl: string): Promise<ThreadStamp> {
     const post = this.#stmts.post.get(siteId, postUrl);
-    return post ? this.#stmts.totals.get(post.id, post.id)! : { total: 0, version: 0 };
+    return post ? this.#stmts.totals.get(post.id, post.id, post.id)! : { total: 0, version: 0 };
   }
 
   async exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]> {
@@ -350,7 +544,7 @@ export class SqliteStore implements Store {
           ? encodeCursor({ created: oldest.created.getTime(), seq: oldest.seq })
           : null;
       const replies = s.replies.all(postRow.id, JSON.stringify(page.map((c) => c.id))).map(toComment);
-      const { total, version } = s.totals.get(postRow.id, postRow.id)!;
+      const { total, version } = s.totals.get(postRow.id, postRow.id, postRow.id)!;
       const comments = orderThreads(page.reverse(), replies);
       return { post: toPost(postRow), total, comments, older, version };
     })();
@@ -394,9 +588,166 @@ export class SqliteStore implements Store {
       input.siteId, input.id, post.id, input.parentId, rootId, depth, input.kind, input.status,
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
-      input.originalHtml ?? null,
+      input.originalHtml ?? null, input.userId ?? null, input.editTokenHash ?? null,
+      input.authorPicture ?? null,
     )!;
     return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
+  }
+
+  // --- identity -------------------------------------------------------------------------------
+
+  async upsertUser(profile: UserProfile, newId: string, now: Date): Promise<User> {
+    const row = await this.#enqueue(() =>
+      this.#stmts.upsertUser.get(
+        newId, profile.issuer, profile.subject, profile.name, profile.picture, profile.website, profile.email,
+        now.getTime(),
+      )!,
+    );
+    return toUser(row);
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = this.#stmts.userById.get(id);
+    return row ? toUser(row) : null;
+  }
+
+  async getUserByIdentity(issuer: string, subject: string): Promise<User | null> {
+    const row = this.#stmts.userByIdentity.get(issuer, subject);
+    return row ? toUser(row) : null;
+  }
+
+  async createSession(idHash: string, session: Session): Promise<void> {
+    await this.#enqueue(() => {
+      this.#stmts.insertSession.run(idHash, session.userId, session.provider, session.created.getTime(), session.expires.getTime());
+    });
+  }
+
+  async getSession(idHash: string, now: Date): Promise<Session | null> {
+    const row = this.#stmts.session.get(idHash, now.getTime());
+    return row ? { userId: row.user_id, provider: row.provider, created: new Date(row.created), expires: new Date(row.expires) } : null;
+  }
+
+  async revokeSession(idHash: string, now: Date): Promise<boolean> {
+    return this.#enqueue(() => this.#stmts.revokeSession.run(now.getTime(), idHash, now.getTime()).changes > 0);
+  }
+
+  async putOneTimeCode(code: OneTimeCode): Promise<void> {
+    await this.#enqueue(() => {
+      this.#stmts.insertCode.run(
+        code.hash, code.purpose, code.siteId, code.userId, code.origin, code.nonce, code.data, code.expires.getTime(),
+      );
+    });
+  }
+
+  async consumeOneTimeCode(hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeCode | null> {
+    const row = await this.#enqueue(() => this.#stmts.takeCode.get(hash));
+    if (!row || row.purpose !== purpose || row.expires <= now.getTime()) return null;
+    return {
+      hash: row.hash,
+      purpose: row.purpose,
+      siteId: row.site_id,
+      userId: row.user_id,
+      origin: row.origin,
+      nonce: row.nonce,
+      data: row.data,
+      expires: new Date(row.expires),
+    };
+  }
+
+  async putAuthTransaction(t: AuthTransaction): Promise<void> {
+    await this.#enqueue(() => {
+      this.#stmts.insertTransaction.run(
+        t.stateHash, t.provider, t.nonce, t.codeVerifier, t.siteId, t.returnOrigin, t.returnUrl, t.clientNonce,
+        t.data, t.expires.getTime(),
+      );
+    });
+  }
+
+  async takeAuthTransaction(stateHash: string, now: Date): Promise<AuthTransaction | null> {
+    const row = await this.#enqueue(() => this.#stmts.takeTransaction.get(stateHash));
+    if (!row || row.expires <= now.getTime()) return null;
+    return {
+      stateHash: row.state_hash,
+      provider: row.provider,
+      nonce: row.nonce,
+      codeVerifier: row.code_verifier,
+      siteId: row.site_id,
+      returnOrigin: row.return_origin,
+      returnUrl: row.return_url,
+      clientNonce: row.client_nonce,
+      data: row.data,
+      expires: new Date(row.expires),
+    };
+  }
+
+  async getRegisteredClient(key: string): Promise<RegisteredClient | null> {
+    const row = this.#stmts.client.get(key);
+    return row
+      ? { key: row.key, clientId: row.client_id, clientSecret: row.client_secret, created: new Date(row.created) }
+      : null;
+  }
+
+  async putRegisteredClient(client: RegisteredClient): Promise<RegisteredClient> {
+    await this.#enqueue(() => {
+      this.#stmts.insertClient.run(client.key, client.clientId, client.clientSecret, client.created.getTime());
+    });
+    return (await this.getRegisteredClient(client.key))!;
+  }
+
+  async setSiteOwner(siteId: string, userId: string, owner: boolean): Promise<void> {
+    await this.#enqueue(() => {
+      if (owner) this.#stmts.addOwner.run(siteId, userId);
+      else this.#stmts.removeOwner.run(siteId, userId);
+    });
+  }
+
+  async isSiteOwner(siteId: string, userId: string): Promise<boolean> {
+    return this.#stmts.isOwner.get(siteId, userId) !== undefined;
+  }
+
+  async purgeExpiredAuth(now: Date): Promise<void> {
+    await this.#enqueue(() => {
+      this.#stmts.purgeCodes.run(now.getTime());
+      this.#stmts.purgeTransactions.run(now.getTime());
+      this.#stmts.purgeSessions.run(now.getTime());
+    });
+  }
+
+  async getCommentAuthorship(siteId: string, id: string): Promise<CommentAuthorship | null> {
+    const row = this.#stmts.authorship.get(siteId, id);
+    return row
+      ? { userId: row.user_id, editTokenHash: row.edit_token_hash, created: new Date(row.created), deleted: row.deleted === 1 }
+      : null;
+  }
+
+  async editComment(siteId: string, id: string, body: string, now: Date): Promise<StoredComment | null> {
+    return this.#enqueue(() => {
+      const s = this.#stmts;
+      const existing = s.comment.get(siteId, id);
+      if (!existing || existing.deleted) return null;
+      s.editComment.run(body, now.getTime(), siteId, id);
+      this.#bumpPost(existing.post_id);
+      return toComment(s.comment.get(siteId, id)!);
+    });
+  }
+
+  async deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null> {
+    return this.#enqueue(() => {
+      const s = this.#stmts;
+      const existing = s.comment.get(siteId, id);
+      if (!existing || existing.deleted) return null;
+      const emptied = s.hasReplies.get(siteId, id) !== undefined;
+      if (emptied) s.emptyComment.run(now.getTime(), siteId, id);
+      else s.removeComment.run(siteId, id);
+      this.#bumpPost(existing.post_id);
+      return emptied ? 'emptied' : 'removed';
+    });
+  }
+
+  /** Gives a post a fresh version (a new value from the comment sequence) after an edit or delete. */
+  #bumpPost(postId: number): void {
+    const next = this.#stmts.nextSeq.get();
+    if (next) this.#stmts.bumpPost.run(next.seq, postId);
   }
 
   get #stmts(): ReturnType<typeof prepareStatements> {

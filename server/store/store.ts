@@ -44,6 +44,14 @@ export interface StoredComment {
   reblogUrl: string | null;
   /** Increases with every stored comment in the whole store; used for ETags and ordering. */
   seq: number;
+  /** The signed-in user who wrote it (null or absent for guests and imports). */
+  userId?: string | null;
+  /** When its author last edited it, if ever. */
+  edited?: Date | null;
+  /** Deleted by its author but kept, emptied, because it has replies. */
+  deleted?: boolean;
+  /** The signed-in author's provider picture (http/https URL), when the provider gave one. */
+  authorPicture?: string | null;
 }
 
 /** A stored comment with what an export needs to recreate it exactly. */
@@ -80,6 +88,12 @@ export interface NewComment {
   originalHtml?: string | null;
   /** Server time to record (injectable for tests). */
   created: Date;
+  /** The signed-in user writing it; absent or null for guests. */
+  userId?: string | null;
+  /** SHA-256 (hex) of the guest's edit token; only its hash is stored. */
+  editTokenHash?: string | null;
+  /** The signed-in author's provider picture, if any. */
+  authorPicture?: string | null;
 }
 
 export type CreateResult =
@@ -130,7 +144,7 @@ export interface CommentEvent {
 
 export type CommentListener = (event: CommentEvent) => void;
 
-export interface Store {
+export interface Store extends AuthStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -168,6 +182,133 @@ export interface Store {
    * `maxDepth` bounds `parent.depth + 1`.
    */
   createComment(input: NewComment, maxDepth: number): Promise<CreateResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: users, sessions, one-time codes, pending OAuth transactions, site owners.
+
+/** What a provider says about a user. Users are keyed by (issuer, subject), never by email. */
+export interface UserProfile {
+  issuer: string;
+  subject: string;
+  name: string;
+  /** The provider's picture URL (https), if it gave one. */
+  picture: string | null;
+  website: string | null;
+  /** Kept server-side only (avatars, email login); never linking accounts. */
+  email: string | null;
+}
+
+export interface User extends UserProfile {
+  /** Opaque random id. */
+  id: string;
+  created: Date;
+}
+
+export interface Session {
+  userId: string;
+  /** Id of the configured provider used to sign in (`email` for email links), if known. */
+  provider: string | null;
+  created: Date;
+  expires: Date;
+}
+
+/** `handoff`: popup/redirect sign-in → widget (≤ 60 s); `email`: emailed link (≤ 15 min); `owner-setup`: CLI link. */
+export type OneTimePurpose = 'handoff' | 'email' | 'owner-setup';
+
+/** A single-use code; only the SHA-256 of the code itself is stored. */
+export interface OneTimeCode {
+  hash: string;
+  purpose: OneTimePurpose;
+  siteId: string | null;
+  userId: string | null;
+  /** The only origin that may redeem it. */
+  origin: string | null;
+  /** The widget's nonce, which must come back with the code. */
+  nonce: string | null;
+  /** Purpose-specific JSON (e.g. the email address of an email link). */
+  data: string | null;
+  expires: Date;
+}
+
+/** A sign-in in progress between `start` and `callback`, keyed by the SHA-256 of its `state`. */
+export interface AuthTransaction {
+  stateHash: string;
+  provider: string;
+  /** OIDC nonce sent to the provider. */
+  nonce: string;
+  /** PKCE code verifier. */
+  codeVerifier: string;
+  siteId: string;
+  /** The embedding page's origin (one of the site's allowed origins). */
+  returnOrigin: string;
+  /** Redirect fallback: the page to return to, else null (popup). */
+  returnUrl: string | null;
+  /** The widget's own nonce, echoed in the hand-off. */
+  clientNonce: string;
+  /** Provider-specific JSON (e.g. the Mastodon instance). */
+  data: string | null;
+  expires: Date;
+}
+
+/** A client registration made at a provider at run time (Mastodon), one per instance. */
+export interface RegisteredClient {
+  key: string;
+  clientId: string;
+  clientSecret: string | null;
+  created: Date;
+}
+
+/** What deciding "may this person edit that comment" needs; never sent to browsers. */
+export interface CommentAuthorship {
+  userId: string | null;
+  editTokenHash: string | null;
+  created: Date;
+  deleted: boolean;
+}
+
+/** The store's identity half; `Store` includes it. */
+export interface AuthStore {
+  /** Creates the user for (issuer, subject) with `newId`, or refreshes its profile; returns it. */
+  upsertUser(profile: UserProfile, newId: string, now: Date): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  getUserByIdentity(issuer: string, subject: string): Promise<User | null>;
+
+  createSession(idHash: string, session: Session): Promise<void>;
+  /** The session if it exists, is not revoked and has not expired at `now`. */
+  getSession(idHash: string, now: Date): Promise<Session | null>;
+  /** Revokes a session; true if it was live. */
+  revokeSession(idHash: string, now: Date): Promise<boolean>;
+
+  putOneTimeCode(code: OneTimeCode): Promise<void>;
+  /**
+   * Consumes a code atomically: of any number of concurrent calls (on any instance) at most
+   * one gets it. Expired or wrong-purpose codes give null (and are gone).
+   */
+  consumeOneTimeCode(hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeCode | null>;
+
+  putAuthTransaction(transaction: AuthTransaction): Promise<void>;
+  /** Takes (deletes and returns) a live transaction; a second take gives null. */
+  takeAuthTransaction(stateHash: string, now: Date): Promise<AuthTransaction | null>;
+
+  getRegisteredClient(key: string): Promise<RegisteredClient | null>;
+  /** Keeps the first registration stored for `key` and returns it. */
+  putRegisteredClient(client: RegisteredClient): Promise<RegisteredClient>;
+
+  setSiteOwner(siteId: string, userId: string, owner: boolean): Promise<void>;
+  isSiteOwner(siteId: string, userId: string): Promise<boolean>;
+
+  /** Removes expired codes, transactions and sessions. */
+  purgeExpiredAuth(now: Date): Promise<void>;
+
+  getCommentAuthorship(siteId: string, id: string): Promise<CommentAuthorship | null>;
+  /** Replaces a comment's body; null if there is no such (undeleted) comment. Bumps the post's version. */
+  editComment(siteId: string, id: string, body: string, now: Date): Promise<StoredComment | null>;
+  /**
+   * Deletes a comment: `removed` when it had no replies, `emptied` when it had (kept as
+   * "This comment was deleted." so replies keep their context), null when not found.
+   */
+  deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null>;
 }
 
 export class InvalidCursorError extends Error {
@@ -241,6 +382,40 @@ export function orderThreads(roots: StoredComment[], replies: StoredComment[]): 
 
 /** The comment an adapter has just inserted, from its input, computed depth and new `seq`. */
 export function storedComment(input: NewComment, depth: number, seq: number): StoredComment {
-  const { postTitle: _title, requestHash: _hash, originalHtml: _html, created, ...fields } = input;
-  return { ...fields, depth, created: new Date(created.getTime()), seq };
+  const {
+    postTitle: _title,
+    requestHash: _hash,
+    originalHtml: _html,
+    editTokenHash: _token,
+    userId,
+    authorPicture,
+    created,
+    ...fields
+  } = input;
+  return {
+    ...fields,
+    ...(userId ? { userId } : {}),
+    ...(authorPicture ? { authorPicture } : {}),
+    depth,
+    created: new Date(created.getTime()),
+    seq,
+  };
+}
+
+/**
+ * The optional comment fields, present only when set, so comments written before sign-in
+ * existed look exactly as they did.
+ */
+export function commentExtras(
+  userId: string | null,
+  edited: Date | null,
+  deleted: boolean,
+  authorPicture: string | null,
+): Pick<StoredComment, 'userId' | 'edited' | 'deleted' | 'authorPicture'> {
+  return {
+    ...(userId ? { userId } : {}),
+    ...(edited ? { edited } : {}),
+    ...(deleted ? { deleted } : {}),
+    ...(authorPicture ? { authorPicture } : {}),
+  };
 }
