@@ -53,6 +53,9 @@ export interface PostgresStoreOptions {
 }
 
 /** Schema versions, applied in order; entry `i` upgrades version `i` to `i + 1`. */
+/** Payload bytes per NOTIFY (PostgreSQL's limit is 8,000). */
+const NOTIFY_PAYLOAD_BYTES = 7_000;
+
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE sites (
@@ -328,6 +331,9 @@ export class PostgresStore implements Store {
   #closed = false;
   /** The channel on which every instance announces the comments it stores. */
   readonly #channel: string;
+  /** Committed comments not yet announced, and the flush sending them. */
+  #pendingEvents: CommentEvent[] = [];
+  #notifying: Promise<void> | null = null;
   readonly #connectionString: string;
   readonly #listeners = new Set<CommentListener>();
   /** The one connection that LISTENs, opened with the first listener. */
@@ -385,6 +391,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled(this.#inFlight);
+    await this.#notifying; // announce what was committed before the pool goes
     const listen = this.#listenClient;
     this.#listenClient = null;
     await Promise.allSettled([this.#pool.end(), listen?.end()]);
@@ -413,13 +420,13 @@ export class PostgresStore implements Store {
     client.on('end', retry);
     client.on('notification', (message) => {
       if (message.channel !== this.#channel || !message.payload) return;
-      let event: CommentEvent;
+      let events: CommentEvent[];
       try {
-        event = JSON.parse(message.payload) as CommentEvent;
+        events = [JSON.parse(message.payload) as CommentEvent | CommentEvent[]].flat();
       } catch {
         return;
       }
-      for (const listener of this.#listeners) listener(event);
+      for (const event of events) for (const listener of this.#listeners) listener(event);
     });
     try {
       await client.connect();
@@ -556,12 +563,42 @@ export class PostgresStore implements Store {
   }
 
   createComment(input: NewComment, maxDepth: number): Promise<CreateResult> {
-    return this.#track(() =>
-      this.#transaction((client) => insertComment(client, input, maxDepth, this.#channel)).catch((error: unknown) => {
-        if (error instanceof RolledBack) return error.result;
-        throw error;
-      }),
-    );
+    return this.#track(async () => {
+      const result = await this.#transaction((client) => insertComment(client, input, maxDepth)).catch(
+        (error: unknown) => {
+          if (error instanceof RolledBack) return error.result;
+          throw error;
+        },
+      );
+      if (result.ok && !result.replayed) {
+        this.#announce({ siteId: input.siteId, commentId: input.id, seq: result.comment.seq });
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Announces committed comments to every instance, batched: NOTIFY inside the insert
+   * transaction would take PostgreSQL's one global notify lock through the commit's disk
+   * flush and so serialise all writers; after the commit, one NOTIFY carries a batch.
+   */
+  #announce(event: CommentEvent): void {
+    this.#pendingEvents.push(event);
+    if (this.#notifying) return;
+    this.#notifying = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.#pendingEvents.length) {
+        const batch: CommentEvent[] = [];
+        let size = 2;
+        while (this.#pendingEvents.length && size < NOTIFY_PAYLOAD_BYTES) {
+          const next = this.#pendingEvents.shift()!;
+          size += JSON.stringify(next).length + 1;
+          batch.push(next);
+        }
+        await this.#pool.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify(batch)]).catch(() => {});
+      }
+      this.#notifying = null;
+    })();
   }
 
   // --- identity -------------------------------------------------------------------------------
@@ -851,7 +888,6 @@ async function insertComment(
   client: pg.PoolClient,
   input: NewComment,
   maxDepth: number,
-  channel: string,
 ): Promise<CreateResult> {
   const existing = await commentById(client, input.siteId, input.id);
   if (existing) return replayOf(existing, input.requestHash);
@@ -901,9 +937,6 @@ async function insertComment(
     if (!winner) throw new Error('conflicting comment row vanished');
     throw new RolledBack(replayOf(winner, input.requestHash)); // undo a post made for nothing
   }
-  // Delivered to every listening instance when (and only if) this transaction commits.
-  const event: CommentEvent = { siteId: input.siteId, commentId: input.id, seq: Number(seq) };
-  await client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(event)]);
   return { ok: true, replayed: false, comment: storedComment(input, depth, Number(seq)) };
 }
 
