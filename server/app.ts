@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { defaultLimits, type Limits } from './config.js';
 import { decodeUtf8, findTextProblem } from './domain/text.js';
 import { errorBody, HttpError } from './http/errors.js';
+import { rateLimitBackend } from './http/rate-limit-store.js';
 import { SiteDirectory } from './http/sites.js';
 import { assetRoutes } from './routes/assets.js';
 import { commentRoutes } from './routes/comments.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
   trustProxy?: boolean | string | string[];
   /** Request logging (pino): off by default; `{ level }` to turn it on. */
   logger?: boolean | { level: string };
+  /** Count rate limits in this Redis (shared by every instance) instead of the database or memory. */
+  redisUrl?: string;
   /** Server clock, injectable for tests. */
   now?: () => Date;
   /** Sign-in; sessions work without it, but no provider is offered. */
@@ -179,7 +182,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(rateLimit, { global: false });
+  const limiter = rateLimitBackend(options.redisUrl, store.sharedHitCounter());
+  await app.register(rateLimit, { global: false, ...limiter.options });
+  app.addHook('onClose', () => limiter.close());
 
   const sessions = new Sessions({
     store,

@@ -116,6 +116,7 @@ async function main(): Promise<void> {
     distDir: join(root, 'dist'),
     demoDir: demo ? join(root, 'demo') : undefined,
     trustProxy: trust ? (trust === 'true' ? true : trust.split(',').map((s) => s.trim())) : false,
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     logger: { level: env.LOG_LEVEL ?? (demo ? 'warn' : 'info') },
     auth,
   });

@@ -22,6 +22,7 @@ import {
   type CommentEvent,
   type CommentListener,
   type CreateResult,
+  type HitCounter,
   type ExportedComment,
   type NewComment,
   type Post,
@@ -178,6 +179,12 @@ const MIGRATIONS: readonly string[] = [
   -- Edits and deletes take a fresh value from the comment sequence, so a post's version grows.
   ALTER TABLE posts ADD COLUMN revision bigint NOT NULL DEFAULT 0;
   `,
+  // 4: rate-limit counters shared by every instance.
+  `CREATE TABLE rate_limits (
+    key          text PRIMARY KEY,
+    window_start timestamptz NOT NULL,
+    hits         integer NOT NULL
+  );`,
 ];
 
 interface UserRow {
@@ -395,6 +402,29 @@ export class PostgresStore implements Store {
     const listen = this.#listenClient;
     this.#listenClient = null;
     await Promise.allSettled([this.#pool.end(), listen?.end()]);
+  }
+
+  sharedHitCounter(): HitCounter {
+    return this;
+  }
+
+  /** One fixed window per key: the first hit after the window ends starts a new one. */
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ hits: number; reset_ms: number }>(
+        `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, now(), 1)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END,
+           window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END
+         RETURNING hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()) * 1000)::int AS reset_ms`,
+        [key, windowMs / 1000],
+      );
+      // Now and then, forget windows long over.
+      if (Math.random() < 0.01) {
+        await this.#pool.query(`DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'`);
+      }
+      return { count: rows[0]!.hits, resetInMs: Math.max(0, rows[0]!.reset_ms) };
+    });
   }
 
   onComment(listener: CommentListener): () => void {

@@ -559,6 +559,10 @@ export class SqliteStore implements Store {
     return result;
   }
 
+  sharedHitCounter(): null {
+    return null;
+  }
+
   onComment(listener: CommentListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -144,6 +144,11 @@ export interface CommentEvent {
 
 export type CommentListener = (event: CommentEvent) => void;
 
+/** Counts hits per key in fixed windows; shared by every instance using the same database. */
+export interface HitCounter {
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+}
+
 export interface Store extends AuthStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
@@ -152,6 +157,11 @@ export interface Store extends AuthStore {
    * sharing the database. Returns the function that stops it.
    */
   onComment(listener: CommentListener): () => void;
+  /**
+   * A hit counter shared between instances (for rate limits), or null when one process owns
+   * the data (SQLite), where counting in memory is exact.
+   */
+  sharedHitCounter(): HitCounter | null;
   /** Waits for queued writes, then releases connections. */
   close(): Promise<void>;
 
