@@ -17,7 +17,8 @@ import type { Site, Store } from './store/store.js';
 import type { EmailOptions } from './auth/email.js';
 import type { ProviderConfig } from './auth/providers.js';
 import { Sessions, type CookieMode } from './auth/sessions.js';
-import type { GuardedFetchOptions } from './http/guarded-fetch.js';
+import { createGuardedFetch, type GuardedFetchOptions } from './http/guarded-fetch.js';
+import { WebmentionReceiver, webmentionRoutes } from './webmention/receive.js';
 import { authRoutes } from './routes/auth.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
@@ -55,6 +56,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Sign-in; sessions work without it, but no provider is offered. */
   auth?: AuthOptions;
+  /** The guarded outbound fetch for Webmention verification (default: `auth.outbound`, else strict). */
+  outbound?: GuardedFetchOptions;
 }
 
 const textProblemMessages = {
@@ -209,6 +212,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
   purge.unref();
   await app.register(liveRoutes, { store, sites, limits, now });
+  const webmentions = new WebmentionReceiver(
+    {
+      store,
+      limits,
+      secret: options.secret,
+      now,
+      fetch: createGuardedFetch(options.outbound ?? options.auth?.outbound ?? {}),
+    },
+    app.log,
+  );
+  app.decorate('webmentions', webmentions);
+  app.addHook('preClose', async () => webmentions.stop());
+  await app.register(webmentionRoutes, { receiver: webmentions, sites, limits });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -230,4 +246,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await store.close();
   });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Webmentions being verified; `settled()` waits for them (tests). */
+    webmentions: WebmentionReceiver;
+  }
 }
