@@ -12,6 +12,7 @@ import { rateLimitBackend } from './http/rate-limit-store.js';
 import { SiteDirectory } from './http/sites.js';
 import { assetRoutes } from './routes/assets.js';
 import { commentRoutes } from './routes/comments.js';
+import { likeRoutes } from './routes/likes.js';
 import { liveRoutes } from './routes/live.js';
 import type { Site, Store } from './store/store.js';
 import type { EmailOptions } from './auth/email.js';
@@ -212,6 +213,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
   purge.unref();
   await app.register(liveRoutes, { store, sites, limits, now });
+  await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   const webmentions = new WebmentionReceiver(
     {
       store,

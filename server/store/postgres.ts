@@ -22,6 +22,9 @@ import {
   type CommentEvent,
   type CommentListener,
   type CreateResult,
+  type LikeSummary,
+  type Liker,
+  type NewLike,
   type HitCounter,
   type ExportedComment,
   type NewComment,
@@ -185,6 +188,19 @@ const MIGRATIONS: readonly string[] = [
     window_start timestamptz NOT NULL,
     hits         integer NOT NULL
   );`,
+  // 5: likes of posts and comments, once per liker.
+  `CREATE TABLE likes (
+    post_id   integer NOT NULL REFERENCES posts (id),
+    target    text NOT NULL, -- '' for the post itself, else a comment id
+    liker     text NOT NULL,
+    name      text NOT NULL,
+    avatar    text NOT NULL,
+    picture   text,
+    website   text,
+    created   timestamptz NOT NULL,
+    PRIMARY KEY (post_id, target, liker)
+  );
+  CREATE INDEX likes_recent ON likes (post_id, target, created);`,
 ];
 
 interface UserRow {
@@ -402,6 +418,40 @@ export class PostgresStore implements Store {
     const listen = this.#listenClient;
     this.#listenClient = null;
     await Promise.allSettled([this.#pool.end(), listen?.end()]);
+  }
+
+  setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
+    return this.#track(() =>
+      this.#transaction(async (client) => {
+        const target = like.commentId ?? '';
+        if (on) {
+          await client.query(
+            `INSERT INTO posts (site_id, url, title, created) VALUES ($1, $2, NULL, $3) ON CONFLICT (site_id, url) DO NOTHING`,
+            [like.siteId, like.postUrl, like.created],
+          );
+        }
+        const post = (await client.query<{ id: number }>(SELECT_POST, [like.siteId, like.postUrl])).rows[0];
+        if (!post) return { count: 0, likers: [], liked: false };
+        if (on) {
+          await client.query(
+            `INSERT INTO likes (post_id, target, liker, name, avatar, picture, website, created)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+            [post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created],
+          );
+        } else {
+          await client.query('DELETE FROM likes WHERE post_id = $1 AND target = $2 AND liker = $3', [post.id, target, like.likerKey]);
+        }
+        return likeSummary(client, post.id, target, like.likerKey, limit);
+      }),
+    );
+  }
+
+  likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
+    return this.#track(async () => {
+      const post = (await this.#pool.query<{ id: number }>(SELECT_POST, [siteId, postUrl])).rows[0];
+      if (!post) return { count: 0, likers: [], liked: false };
+      return likeSummary(this.#pool, post.id, commentId ?? '', likerKey, limit);
+    });
   }
 
   sharedHitCounter(): HitCounter {
@@ -968,6 +1018,24 @@ async function insertComment(
     throw new RolledBack(replayOf(winner, input.requestHash)); // undo a post made for nothing
   }
   return { ok: true, replayed: false, comment: storedComment(input, depth, Number(seq)) };
+}
+
+async function likeSummary(
+  db: pg.Pool | pg.PoolClient,
+  postId: number,
+  target: string,
+  likerKey: string | null,
+  limit: number,
+): Promise<LikeSummary> {
+  const { rows } = await db.query<{ count: string; liked: boolean }>(
+    `SELECT count(*) AS count, coalesce(bool_or(liker = $3), false) AS liked FROM likes WHERE post_id = $1 AND target = $2`,
+    [postId, target, likerKey],
+  );
+  const likers = await db.query<Liker>(
+    `SELECT name, avatar, picture, website FROM likes WHERE post_id = $1 AND target = $2 ORDER BY created DESC LIMIT $3`,
+    [postId, target, limit],
+  );
+  return { count: Number(rows[0]!.count), likers: likers.rows, liked: rows[0]!.liked };
 }
 
 async function commentById(

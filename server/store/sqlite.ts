@@ -23,6 +23,9 @@ import {
   parsePageQuery,
   type CommentListener,
   type CreateResult,
+  type LikeSummary,
+  type Liker,
+  type NewLike,
   type ExportedComment,
   type NewComment,
   type Post,
@@ -161,6 +164,19 @@ const MIGRATIONS: readonly string[] = [
   -- Edits and deletes take a fresh value from the comment sequence, so a post's version grows.
   ALTER TABLE posts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
   `,
+  // 4: likes of posts and comments, once per liker.
+  `CREATE TABLE likes (
+    post_id   INTEGER NOT NULL REFERENCES posts (id),
+    target    TEXT NOT NULL, -- '' for the post itself, else a comment id
+    liker     TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    avatar    TEXT NOT NULL,
+    picture   TEXT,
+    website   TEXT,
+    created   INTEGER NOT NULL,
+    PRIMARY KEY (post_id, target, liker)
+  ) STRICT;
+  CREATE INDEX likes_recent ON likes (post_id, target, created);`,
 ];
 
 interface UserRow {
@@ -557,6 +573,48 @@ export class SqliteStore implements Store {
       for (const listener of this.#listeners) listener(event);
     }
     return result;
+  }
+
+  setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
+    return this.#enqueue(() => {
+      const s = this.#stmts;
+      const target = like.commentId ?? '';
+      let post = s.post.get(like.siteId, like.postUrl);
+      if (on) {
+        post ??= s.insertPost.get(like.siteId, like.postUrl, null, like.created.getTime())!;
+        this.#db
+          .prepare(
+            `INSERT INTO likes (post_id, target, liker, name, avatar, picture, website, created)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+          )
+          .run(post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created.getTime());
+      } else if (post) {
+        this.#db.prepare('DELETE FROM likes WHERE post_id = ? AND target = ? AND liker = ?').run(post.id, target, like.likerKey);
+      }
+      return post ? this.#likeSummary(post.id, target, like.likerKey, limit) : { count: 0, likers: [], liked: false };
+    });
+  }
+
+  async likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
+    const post = this.#stmts.post.get(siteId, postUrl);
+    return post ? this.#likeSummary(post.id, commentId ?? '', likerKey, limit) : { count: 0, likers: [], liked: false };
+  }
+
+  #likeSummary(postId: number, target: string, likerKey: string | null, limit: number): LikeSummary {
+    const { count } = this.#db
+      .prepare<[number, string], { count: number }>('SELECT count(*) AS count FROM likes WHERE post_id = ? AND target = ?')
+      .get(postId, target)!;
+    const likers = this.#db
+      .prepare<[number, string, number], Liker>(
+        `SELECT name, avatar, picture, website FROM likes WHERE post_id = ? AND target = ?
+         ORDER BY created DESC, rowid DESC LIMIT ?`,
+      )
+      .all(postId, target, limit);
+    const liked =
+      likerKey !== null &&
+      this.#db.prepare('SELECT 1 FROM likes WHERE post_id = ? AND target = ? AND liker = ?').get(postId, target, likerKey) !==
+        undefined;
+    return { count, likers, liked };
   }
 
   sharedHitCounter(): null {

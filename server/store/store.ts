@@ -144,6 +144,33 @@ export interface CommentEvent {
 
 export type CommentListener = (event: CommentEvent) => void;
 
+/** Someone who likes a post or a comment, as shown in "N bloggers like this". */
+export interface Liker {
+  name: string;
+  avatar: string;
+  picture: string | null;
+  website: string | null;
+}
+
+export interface NewLike extends Liker {
+  siteId: string;
+  /** Canonical post URL; the post record is created if missing. */
+  postUrl: string;
+  /** The liked comment's id, or null for the post itself. */
+  commentId: string | null;
+  /** Who likes it, counted once: `user:<id>` for a signed-in user, `wm:<source>` for a Webmention. */
+  likerKey: string;
+  created: Date;
+}
+
+export interface LikeSummary {
+  count: number;
+  /** The most recent likers, newest first (at most `limit`). */
+  likers: Liker[];
+  /** Whether the given liker is among them (false when none was given). */
+  liked: boolean;
+}
+
 /** Counts hits per key in fixed windows; shared by every instance using the same database. */
 export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
@@ -157,6 +184,10 @@ export interface Store extends AuthStore {
    * sharing the database. Returns the function that stops it.
    */
   onComment(listener: CommentListener): () => void;
+  /** Adds (`on`) or removes a like, once per liker; returns the summary after it. */
+  setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary>;
+  /** Likes of a post (`commentId` null) or one of its comments. */
+  likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary>;
   /**
    * A hit counter shared between instances (for rate limits), or null when one process owns
    * the data (SQLite), where counting in memory is exact.

@@ -95,7 +95,25 @@ export class WebmentionReceiver {
     }
     const mention = readMention(html, source, target);
     if (mention.kind === 'none') return log.info({ source, target }, 'webmention source does not mention the target');
-    if (mention.kind === 'like') return; // likes are counted once the likes row exists
+    const authorAvatar = avatarSeed(secret, site.id, null, `${mention.authorName}\n${new URL(source).origin}`);
+    if (mention.kind === 'like') {
+      await store.setLike(
+        {
+          siteId: site.id,
+          postUrl: target,
+          commentId: null,
+          likerKey: `wm:${source}`,
+          name: [...mention.authorName].slice(0, limits.nameMaxChars).join(''),
+          avatar: authorAvatar,
+          picture: null,
+          website: mention.authorUrl ? httpUrl(mention.authorUrl) : null,
+          created: now(),
+        },
+        true,
+        1,
+      );
+      return;
+    }
     const body = [...mention.content].slice(0, limits.bodyMaxChars).join('');
     const authorName = [...mention.authorName].slice(0, limits.nameMaxChars).join('');
     if (findTextProblem([body, authorName, mention.blogName])) return;
@@ -114,7 +132,7 @@ export class WebmentionReceiver {
         authorName,
         authorEmail: null,
         authorWebsite: mention.authorUrl ? httpUrl(mention.authorUrl) : null,
-        avatar: avatarSeed(secret, site.id, null, `${authorName}\n${new URL(source).origin}`),
+        avatar: authorAvatar,
         body: reblog ? body : body || '(no text)',
         reblogBlogName: reblog ? mention.blogName : null,
         reblogUrl: reblog ? (httpUrl(mention.url) ?? source) : null,

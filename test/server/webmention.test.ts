@@ -106,6 +106,21 @@ describe('receiving Webmentions', () => {
     assert.deepEqual(comments.map((c) => [c.kind, c.author.name, c.body]), [['comment', 'Ann', 'I disagree.']]);
   });
 
+  it('counts a like from another site once', async () => {
+    const post = `${blog}/liked/`;
+    pages.set('/like', `<div class="h-entry"><a class="p-author h-card" href="https://bea.example/">Bea</a>
+      likes <a class="u-like-of" href="${post}">this</a></div>`);
+    await send(`${origin}/like`, post);
+    await send(`${origin}/like`, post);
+    await app.webmentions.settled();
+    const likes = (await app.inject(`/api/v1/likes?post=${encodeURIComponent(post)}`)).json() as {
+      count: number;
+      likers: { name: string }[];
+    };
+    assert.equal(likes.count, 1);
+    assert.deepEqual(likes.likers.map((l) => l.name), ['Bea']);
+  });
+
   for (const [what, path, post] of [
     ['a source that does not link to the target', '/nolink', `${blog}/nolink/`],
     ['an unreachable source', '/missing', `${blog}/missing/`],

@@ -1,0 +1,138 @@
+/**
+ * Likes: "N bloggers like this" for a post or one of its comments. Signed-in readers like and
+ * unlike (counted once per user); anyone can read the count and the most recent likers.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Sessions } from '../auth/sessions.js';
+import type { Limits } from '../config.js';
+import { canonicalPostUrl } from '../domain/post-url.js';
+import { errorSchema, HttpError } from '../http/errors.js';
+import { applyCors, type SiteDirectory } from '../http/sites.js';
+import type { Site, Store } from '../store/store.js';
+import { userAvatar } from './auth.js';
+
+/** Likers shown with the count ("+ N more" for the rest). */
+const LIKERS_SHOWN = 20;
+
+const summarySchema = {
+  type: 'object',
+  required: ['count', 'likers', 'liked'],
+  properties: {
+    count: { type: 'integer' },
+    liked: { type: 'boolean' },
+    likers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'avatar', 'picture', 'website'],
+        properties: {
+          name: { type: 'string' },
+          avatar: { type: 'string' },
+          picture: { type: ['string', 'null'] },
+          website: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
+export interface LikeRoutesOptions {
+  store: Store;
+  sites: SiteDirectory;
+  sessions: Sessions;
+  limits: Limits;
+  secret: string;
+  now: () => Date;
+}
+
+export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions): Promise<void> {
+  const { store, sites, sessions, limits, secret, now } = opts;
+
+  async function resolve(rawPost: string, request: FastifyRequest, reply: FastifyReply): Promise<{ site: Site; post: string }> {
+    const url = canonicalPostUrl(rawPost);
+    if (!url) throw new HttpError(400, 'invalid_post_url', 'The post must be an http(s) URL.');
+    const site = await sites.byOrigin(url.origin);
+    if (!site) throw new HttpError(404, 'unknown_site', `No site is registered for ${url.origin}.`);
+    applyCors(site, request, reply);
+    if (request.headers.origin) reply.header('Access-Control-Allow-Credentials', 'true');
+    return { site, post: url.href };
+  }
+
+  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
+    const state = await sessions.read(request);
+    if (state.kind === 'invalid') {
+      reply.header('Set-Cookie', sessions.cookie(null));
+      throw new HttpError(401, 'session_expired', 'Your sign-in has expired. Please sign in again.');
+    }
+    return state.kind === 'user' ? state.user : null;
+  }
+
+  app.get<{ Querystring: { post: string; comment?: string } }>(
+    '/api/v1/likes',
+    {
+      schema: {
+        summary: 'Who likes a post (or one of its comments)',
+        tags: ['likes'],
+        querystring: {
+          type: 'object',
+          required: ['post'],
+          properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars }, comment: { type: 'string', maxLength: 100 } },
+        },
+        response: { 200: summarySchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site, post } = await resolve(request.query.post, request, reply);
+      const user = await signedIn(request, reply);
+      reply.header('Cache-Control', 'no-cache');
+      return store.likes(site.id, post, request.query.comment ?? null, user ? `user:${user.id}` : null, LIKERS_SHOWN);
+    },
+  );
+
+  app.post<{ Body: { post: string; comment?: string | null; liked: boolean } }>(
+    '/api/v1/likes',
+    {
+      config: { rateLimit: { max: limits.writesPerMinute, timeWindow: 60_000 } },
+      schema: {
+        summary: 'Like or unlike a post or a comment (signed in; counted once per user)',
+        tags: ['likes'],
+        body: {
+          type: 'object',
+          required: ['post', 'liked'],
+          additionalProperties: false,
+          properties: {
+            post: { type: 'string', maxLength: limits.postUrlMaxChars },
+            comment: { type: ['string', 'null'], maxLength: 100 },
+            liked: { type: 'boolean' },
+          },
+        },
+        response: { 200: summarySchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site, post } = await resolve(request.body.post, request, reply);
+      const user = await signedIn(request, reply);
+      if (!user) throw new HttpError(401, 'sign_in_required', 'Sign in to like this.');
+      const commentId = request.body.comment ?? null;
+      if (commentId) {
+        const comment = await store.getComment(site.id, commentId);
+        if (!comment || comment.postUrl !== post) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');
+      }
+      return store.setLike(
+        {
+          siteId: site.id,
+          postUrl: post,
+          commentId,
+          likerKey: `user:${user.id}`,
+          name: user.name,
+          avatar: userAvatar(secret, site.id, user),
+          picture: user.picture,
+          website: user.website,
+          created: now(),
+        },
+        request.body.liked,
+        LIKERS_SHOWN,
+      );
+    },
+  );
+}

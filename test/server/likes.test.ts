@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app.js';
+import { hashToken, randomToken } from '../../server/auth/tokens.js';
+import { openStore } from '../../server/store/index.js';
+import type { Store } from '../../server/store/store.js';
+
+const blog = 'https://likes.example';
+const post = `${blog}/2016/09/kerry-lavrov/`;
+let n = 0;
+
+const databaseUrl = process.env['TEST_DATABASE_URL'];
+const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+after(async () => {
+  if (!databaseUrl) return;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+for (const [name, skip, open] of [
+  ['SQLite', false, (dir: string) => openStore({ dataDir: dir })],
+  ['PostgreSQL', databaseUrl ? false : 'TEST_DATABASE_URL not set', () => openStore({ databaseUrl: databaseUrl!, pgSchema: schema })],
+] as const) describe(`likes ("N bloggers like this") on ${name}`, { skip }, () => {
+  let app: FastifyInstance;
+  let store: Store;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'blogtalk-likes-'));
+    store = await open(dir);
+    app = await buildApp({
+      store,
+      secret: 's',
+      sites: [{ id: 'likes', name: 'Likes', origin: blog, allowedOrigins: [blog] }],
+      limits: { writesPerMinute: 1e6 },
+    });
+  });
+  after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A signed-in reader: a user and a live session, as the sign-in flow would leave them. */
+  async function reader(name: string): Promise<string> {
+    const now = new Date();
+    const user = await store.upsertUser(
+      { issuer: 'https://idp.example', subject: `${name}-${++n}`, name, picture: null, website: null, email: null },
+      `u-${name}-${n}`,
+      now,
+    );
+    const id = randomToken();
+    await store.createSession(hashToken(id), {
+      userId: user.id,
+      provider: 'test',
+      created: now,
+      expires: new Date(now.getTime() + 3_600_000),
+    });
+    return `blogtalk_session=${id}`;
+  }
+
+  const like = (cookie: string | null, liked: boolean, extra: Record<string, unknown> = {}) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/likes',
+      headers: { 'content-type': 'application/json', origin: blog, ...(cookie ? { cookie } : {}) },
+      payload: JSON.stringify({ post, liked, ...extra }),
+    });
+  const summary = async (cookie?: string) =>
+    (
+      await app.inject({
+        url: `/api/v1/likes?post=${encodeURIComponent(post)}`,
+        headers: { origin: blog, ...(cookie ? { cookie } : {}) },
+      })
+    ).json() as { count: number; liked: boolean; likers: { name: string }[] };
+
+  it('counts a like once per user and toggles it off again', async () => {
+    const ann = await reader('Ann');
+    assert.equal((await like(ann, true)).statusCode, 200);
+    const twice = (await like(ann, true)).json();
+    assert.equal(twice.count, 1);
+    assert.equal(twice.liked, true);
+    assert.deepEqual((await summary()).likers.map((l) => l.name), ['Ann']);
+    assert.equal((await summary()).liked, false, 'a guest has not liked it');
+    assert.equal((await summary(ann)).liked, true);
+    const off = (await like(ann, false)).json();
+    assert.equal(off.count, 0);
+    assert.equal(off.liked, false);
+  });
+
+  it('counts two users liking at the same moment', async () => {
+    const [bob, cy] = await Promise.all([reader('Bob'), reader('Cy')]);
+    const results = await Promise.all([like(bob, true), like(cy, true)]);
+    for (const res of results) assert.equal(res.statusCode, 200);
+    const after = await summary();
+    assert.equal(after.count, 2);
+    assert.deepEqual(after.likers.map((l) => l.name).sort(), ['Bob', 'Cy']);
+  });
+
+  it('asks guests to sign in, and refuses a comment from another post', async () => {
+    const res = await like(null, true);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().error.code, 'sign_in_required');
+    const dee = await reader('Dee');
+    const missing = await like(dee, true, { comment: 'not-a-comment' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'comment_not_found');
+  });
+
+  it('shows at most 20 likers with the full count', async () => {
+    const cookies = await Promise.all(Array.from({ length: 22 }, (_, i) => reader(`R${i}`)));
+    for (const cookie of cookies) await like(cookie, true);
+    const { count, likers } = await summary();
+    assert.ok(count >= 22);
+    assert.equal(likers.length, 20);
+  });
+});
