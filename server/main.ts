@@ -97,11 +97,15 @@ async function main(): Promise<void> {
   // Demo mode only: a local development OpenID Connect provider on its own loopback port.
   let devProvider: DevProvider | undefined;
   if (demo) {
-    auth.publicUrl ??= `http://localhost:${port}`;
+    // The demo answers on whichever loopback name the browser used, so the callback (and the
+    // origin its message comes from) must be that same name: register each of them.
+    const bases = auth.publicUrl
+      ? [auth.publicUrl]
+      : ['localhost', '127.0.0.1', '[::1]'].map((name) => `http://${name}:${port}`);
     // Loaded only here, so `npm run serve` never loads oidc-provider.
     const { startDevProvider } = await import('./auth/dev-provider.js');
     devProvider = await startDevProvider({
-      redirectUris: [`${auth.publicUrl}/api/v1/auth/callback/demo`],
+      redirectUris: bases.map((base) => `${base}/api/v1/auth/callback/demo`),
       port: Number(env.BLOGTALK_DEMO_IDP_PORT ?? (port === 0 ? 0 : port + 1)),
     });
     auth.providers = [devProvider.config, ...(auth.providers ?? [])];
