@@ -4,6 +4,7 @@
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 
 /**
@@ -59,6 +60,24 @@ export function minifyTemplates() {
   };
 }
 
+/**
+ * The catalogs of languages other than English (`src/i18n/*.json`) are not bundled: they are
+ * written to `dist/i18n/` (minified), where the comment server serves them to the widget.
+ */
+export function catalogs() {
+  return {
+    name: 'catalogs',
+    buildStart() {
+      for (const name of readdirSync('src/i18n')) {
+        if (!name.endsWith('.json')) continue;
+        this.addWatchFile(`src/i18n/${name}`);
+        const source = JSON.stringify(JSON.parse(readFileSync(`src/i18n/${name}`, 'utf8')));
+        this.emitFile({ type: 'asset', fileName: `i18n/${name}`, source });
+      }
+    },
+  };
+}
+
 export default {
   input: 'src/index.ts',
   output: [
@@ -70,6 +89,7 @@ export default {
     resolve({ browser: true }),
     typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { target: 'ES2022' } }),
     minifyTemplates(),
+    catalogs(),
     terser({ ecma: 2022, compress: { passes: 2 }, format: { comments: false } }),
   ],
 };

@@ -11,6 +11,7 @@ import { countReporter } from './test/reporters/wtr-count-reporter.mjs';
 import { chromiumArgs, requireChromium } from './test/support/chromium.mjs';
 
 const testServerModule = resolve('build/test/support/test-server.js');
+const faultProxyModule = resolve('build/test/support/fault-proxy.js');
 
 /** Newest modification time under a path (a file or a folder). */
 function newest(path) {
@@ -59,12 +60,16 @@ function cspPage(server, post) {
 }
 
 /**
- * Starts the reference server for the run and tells the tests where it is through the
- * virtual module `/__blogtalk__/server.js`; its middleware serves `/__blogtalk__/csp.html?post=…`,
+ * Starts the reference server for the run, and a fault-injecting proxy in front of it
+ * (test/support/fault-proxy.ts), and tells the tests where they are through the virtual module
+ * `/__blogtalk__/server.js`; the proxy is driven from tests with the `blogtalk-fault` command
+ * (`executeServerCommand('blogtalk-fault', { fault } | { down: true } | { up: true } | {})`,
+ * each answering the proxy's counts). The middleware serves `/__blogtalk__/csp.html?post=…`,
  * a page under a strict Content-Security-Policy that loads the bundle from the server.
  */
 function blogtalkServer() {
   let srv;
+  let proxy;
   // A middleware, not serve(): it runs before every plugin, so nothing can inject an inline
   // script into the strict page.
   const cspMiddleware = async (ctx, next) => {
@@ -82,14 +87,24 @@ function blogtalkServer() {
       await ensureBundle();
       const { startTestServer } = await import(pathToFileURL(testServerModule).href);
       srv = await startTestServer({ allowedOrigins: [`http://localhost:${config.port}`], distDir: resolve('dist') });
+      const { startFaultProxy } = await import(pathToFileURL(faultProxyModule).href);
+      proxy = await startFaultProxy(srv.url);
     },
     async serverStop() {
+      await proxy?.close();
       await srv?.close();
+    },
+    async executeCommand({ command, payload }) {
+      if (command !== 'blogtalk-fault') return undefined;
+      if (payload?.fault) proxy.setFault(payload.fault);
+      if (payload?.down) await proxy.down();
+      if (payload?.up) await proxy.up();
+      return proxy.stats();
     },
     serve(context) {
       if (context.path === '/__blogtalk__/server.js') {
         return {
-          body: `export const server = ${JSON.stringify(srv.url)};\nexport const blog = ${JSON.stringify(srv.blogOrigin)};\n`,
+          body: `export const server = ${JSON.stringify(srv.url)};\nexport const blog = ${JSON.stringify(srv.blogOrigin)};\nexport const proxy = ${JSON.stringify(proxy.url)};\nexport const seed = ${JSON.stringify(process.env.BLOGTALK_SEED ?? '')};\n`,
           type: 'js',
         };
       }

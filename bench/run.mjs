@@ -3,7 +3,10 @@
 // run, but a bundle over budget or a crashed bench makes the exit code non-zero.
 // `node bench/run.mjs render server` runs only the named ones. Env: BENCH_DURATION (seconds per
 // load test, default 10), BENCH_RENDER_RUNS (default 5), BENCH_CPU_PROF=1 (profile server
-// children into .bench-out/), DATABASE_URL / TEST_DATABASE_URL (adds the PostgreSQL runs).
+// children into .bench-out/), DATABASE_URL / TEST_DATABASE_URL (adds the PostgreSQL runs),
+// BENCH_LOAD_DURATION (mixed load, default 60 s), BENCH_FANOUT_CONNECTIONS (1000),
+// BENCH_FANOUT_POSTS (50), BENCH_RSS_COMMENTS (100000), BENCH_RSS_READS (20000),
+// BENCH_BUILD_DIR (the compiled server, default build).
 import { fileURLToPath } from 'node:url';
 import { bundle } from './bundle.mjs';
 import { emit, log } from './lib.mjs';
@@ -23,7 +26,15 @@ async function server() {
 }
 
 /** name → a function that emits its lines and returns a failure message or nothing. */
-const benches = { bundle, render, server };
+const benches = {
+  bundle,
+  render,
+  server,
+  outbox: async () => (await import('./outbox.mjs')).outbox(),
+  load: async () => (await import('./load.mjs')).run(),
+  fanout: async () => (await import('./fanout.mjs')).run(),
+  rss: async () => (await import('./rss.mjs')).run(),
+};
 
 const wanted = process.argv.slice(2);
 const failures = [];

@@ -22,7 +22,7 @@ export interface CommentSubmitDetail {
 
 /**
  * `comment-submit` — the writer pressed "Post Comment" and the client checks passed; nothing is
- * stored or sent yet. Cancelable: `preventDefault()` stops the comment (nothing is sent).
+ * stored or sent yet. Cancelable: `preventDefault()` stops the comment (nothing is stored or sent).
  */
 export class CommentSubmitEvent extends BlogtalkEvent<CommentSubmitDetail> {
   constructor(detail: CommentSubmitDetail) {
@@ -30,7 +30,10 @@ export class CommentSubmitEvent extends BlogtalkEvent<CommentSubmitDetail> {
   }
 }
 
-/** `comment-queued` — the comment is kept in the offline outbox and will be sent later. */
+/**
+ * `comment-queued` — the comment is kept in the offline outbox (IndexedDB, or memory where that
+ * cannot be used) and is being sent; it will be sent again until the server has it.
+ */
 export class CommentQueuedEvent extends BlogtalkEvent<CommentSubmitDetail> {
   constructor(detail: CommentSubmitDetail) {
     super('comment-queued', detail);
@@ -55,7 +58,11 @@ export interface CommentFailedDetail {
   message: string;
 }
 
-/** `comment-failed` — the server rejected the comment for good (a 4xx that retrying cannot fix). */
+/**
+ * `comment-failed` — the server rejected the comment for good (a 4xx that retrying cannot fix),
+ * or it stayed unsent for 30 days (`code` is `expired`, `status` 0). It stays in the thread
+ * with Edit / Discard / Retry until the writer chooses.
+ */
 export class CommentFailedEvent extends BlogtalkEvent<CommentFailedDetail> {
   constructor(detail: CommentFailedDetail) {
     super('comment-failed', detail);

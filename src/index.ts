@@ -5,10 +5,11 @@
 export { CommentThreadElement } from './comment-thread/comment-thread.js';
 export { LoginPickerElement, type GuestDetails, type LoginProvider } from './login-picker/login-picker.js';
 // The events fired today. events.ts also declares the ones later issues will fire
-// (comment-queued, login, logout, like-change, reblog); they join this list when they do.
+// (login, logout, like-change, reblog); they join this list when they do.
 export {
   CommentFailedEvent,
   CommentPostedEvent,
+  CommentQueuedEvent,
   CommentSubmitEvent,
   type CommentFailedDetail,
   type CommentSubmitDetail,

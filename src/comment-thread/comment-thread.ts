@@ -1,15 +1,32 @@
-import { Task } from '@lit/task';
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { Comment, CommentPage } from '../data/api-types.js';
 import { BackendError, type Backend } from '../data/backend.js';
 import { httpBackendFor } from '../data/http-backend.js';
+import { outboxFor, type Outbox, type OutboxRecord } from '../data/outbox.js';
 import { resolveServer } from '../data/server.js';
+import { CommentFailedEvent, CommentPostedEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
 import type { Localizer } from '../internal/i18n.js';
 import { styles } from './comment-thread.styles.js';
-import { buildThreads, renderThreads, type ViewContext } from './comment-view.js';
-import { Composer, type OwnComment } from './composer.js';
+import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from './comment-view.js';
+import { Composer, queuedComment } from './composer.js';
+
+/** The writer's own comment as the server stored it, shown until a reload lists it. */
+interface OwnComment {
+  /** The post it was written on (the element's `post` at the time). */
+  post: string;
+  comment: Comment;
+}
+
+/** One load of the newest page. */
+interface Load {
+  args: readonly unknown[];
+  abort: AbortController;
+  done?: boolean;
+  value?: CommentPage;
+  error?: unknown;
+}
 
 /** How many older pages a permalink (`#comment-<id>`) may load while looking for its comment. */
 const MAX_PERMALINK_PAGES = 10;
@@ -34,7 +51,7 @@ const MAX_PERMALINK_PAGES = 10;
  * @csspart composer - The "Leave a Reply" form.
  * @csspart textarea - The comment field.
  * @csspart submit-button - "Post Comment".
- * @csspart status - Loading, sending and failure notices.
+ * @csspart status - Loading, sending, waiting and failure notices (each `role="status"`).
  * @csspart guest - The guest details in the composer (from `<login-picker>`).
  * @csspart input - The guest detail fields (from `<login-picker>`).
  *
@@ -46,9 +63,13 @@ const MAX_PERMALINK_PAGES = 10;
  * @cssprop --blogtalk-border - Separators and field borders. Default: mixed from the text colour.
  * @cssprop --blogtalk-radius - Corner radius. Default `4px`.
  *
- * @fires {CommentSubmitEvent} comment-submit - The writer posts a comment; cancel it to send nothing.
+ * @fires {CommentSubmitEvent} comment-submit - The writer posts a comment; cancel it to store and send nothing.
+ * @fires {CommentQueuedEvent} comment-queued - The comment is kept in the offline outbox and is being sent.
  * @fires {CommentPostedEvent} comment-posted - The server stored the comment; `detail` is its copy.
  * @fires {CommentFailedEvent} comment-failed - The server rejected the comment; `detail` has `code` and `message`.
+ *
+ * Comments are kept in an offline outbox (IndexedDB) until the server has them: one written
+ * offline is shown as waiting and sent when the connection comes back, also after a reload.
  *
  * It has no slots: everything it shows comes from the server and the writer.
  */
@@ -65,6 +86,7 @@ export class CommentThreadElement extends BlogtalkElement {
     pageSize: { attribute: 'page-size', type: Number },
     theme: { reflect: true },
     backend: { attribute: false },
+    outbox: { attribute: false },
     _earlier: { state: true },
     _older: { state: true },
     _olderState: { state: true },
@@ -96,6 +118,9 @@ export class CommentThreadElement extends BlogtalkElement {
   /** Where comments come from, instead of the blogtalk server at `server`. */
   backend?: Backend;
 
+  /** Where comments wait until sent, instead of the page's shared outbox for the backend. */
+  outbox?: Outbox;
+
   /** Responses from pages before the newest, oldest first. */
   private _earlier: Comment[] = [];
   /** Cursor of the next older page; undefined means the newest page's. */
@@ -106,40 +131,66 @@ export class CommentThreadElement extends BlogtalkElement {
   private _target: string | null = null;
 
   #olderAbort: AbortController | null = null;
+  /** The outbox watched, and how to stop watching it. */
+  #watching: [Outbox, () => void] | null = null;
+  /** The state each outbox record of this post was last seen in, to tell what changed. */
+  #seen = new Map<string, string>();
 
-  #list = new Task(this, {
-    task: async ([backend, post, pageSize], { signal }) => {
-      if (!backend) throw new BackendError(0, 'no_server', 'No blogtalk server is configured.');
-      return backend.list(post, { pageSize, signal });
-    },
-    args: () => [this.#backend(), this.#post(), this.#pageSize()] as const,
-    onComplete: () => void this.#reveal(true),
-  });
+  /**
+   * The newest page's load: what it was for, its abort, and its result once settled. (Like
+   * `@lit/task`, in fewer bytes: the bundle budget is tight.)
+   */
+  #list: Load | null = null;
+
+  /** Loads the newest page unless it is loaded (or loading) for the same backend, post and size. */
+  #load(again = false): void {
+    const backend = this.#backend();
+    const args = [backend, this.#post(), this.#pageSize()] as const;
+    const current = this.#list;
+    if (!again && current?.args.every((arg, i) => arg === args[i])) return;
+    current?.abort.abort();
+    const load: Load = { args, abort: new AbortController() };
+    this.#list = load;
+    (backend
+      ? backend.list(args[1], { pageSize: args[2], signal: load.abort.signal })
+      : Promise.reject(new BackendError(0, 'no_server', 'No blogtalk server is configured.'))
+    ).then(
+      (page) => this.#settle(load, { value: page }),
+      (error) => this.#settle(load, { error }),
+    );
+  }
+
+  #settle(load: Load, result: { value?: CommentPage; error?: unknown }): void {
+    if (this.#list !== load) return;
+    Object.assign(load, result, { done: true });
+    this.requestUpdate();
+    void this.#reveal(true);
+  }
 
   #composer = new Composer(this, {
     target: () => {
       const backend = this.#backend();
-      return backend && { backend, post: this.#post(), pageTitle: this.pageTitle || document.title };
-    },
-    show: (own) => {
-      const index = this._own.findIndex((entry) => entry.comment.id === own.comment.id);
-      this._own = index < 0 ? [...this._own, own] : this._own.map((entry, i) => (i === index ? own : entry));
-    },
-    remove: (id) => {
-      this._own = this._own.filter((entry) => entry.comment.id !== id);
+      const outbox = this.#outbox();
+      return backend && outbox && { backend, outbox, post: this.#post(), pageTitle: this.pageTitle || document.title };
     },
   });
 
   #onHashChange = () => void this.#reveal(false);
+  /** Back online after the thread could not be loaded: load it again. */
+  #onOnline = () => this.#list?.error && this.#retry();
 
   override connectedCallback(): void {
     super.connectedCallback();
     addEventListener('hashchange', this.#onHashChange);
+    addEventListener('online', this.#onOnline);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('hashchange', this.#onHashChange);
+    removeEventListener('online', this.#onOnline);
+    this.#watching?.[1]();
+    this.#watching = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -147,18 +198,68 @@ export class CommentThreadElement extends BlogtalkElement {
     if (changed.has('post') || changed.has('server') || changed.has('backend') || changed.has('pageSize')) {
       this.#resetThread();
     }
+    this.#load();
+    const outbox = this.#outbox();
+    if (outbox !== this.#watching?.[0]) {
+      this.#watching?.[1]();
+      this.#watching = outbox && [outbox, outbox.subscribe(() => this.#sync())];
+      this.#seen.clear();
+      this.#sync();
+      void outbox?.ready.then(() => this.#composer.restore());
+    }
+  }
+
+  /**
+   * Follows the outbox: a record of this post that the server now has becomes the server's copy
+   * (the record is then removed); changes seen here are announced as events.
+   */
+  #sync(): void {
+    const outbox = this.#watching?.[0];
+    if (!outbox) return;
+    const post = this.#post();
+    for (const record of outbox.records()) {
+      if (record.post !== post) continue;
+      const before = this.#seen.get(record.id);
+      this.#seen.set(record.id, record.state);
+      if (record.state === 'sent' && record.comment) {
+        const { comment } = record;
+        if (!this._own.some((own) => own.comment.id === comment.id)) this._own = [...this._own, { post, comment }];
+        void outbox.remove(record.id);
+        if (before && before !== 'sent') {
+          this.#composer.posted(comment);
+          this.dispatchEvent(new CommentPostedEvent(comment));
+        }
+      } else if (record.state === 'failed' && before && before !== 'failed') {
+        const { status, code, message } = record.lastError ?? { status: 0, code: 'expired', message: '' };
+        this.dispatchEvent(new CommentFailedEvent({ id: record.id, status, code, message }));
+      }
+    }
+    this.requestUpdate();
+  }
+
+  #act(record: OutboxRecord, action: QueuedAction): void {
+    const outbox = this.#watching?.[0];
+    if (!outbox) return;
+    if (action === 'retry') {
+      void outbox.retry(record.id);
+      return;
+    }
+    void outbox.remove(record.id);
+    if (action === 'edit') {
+      const parent = record.request.parent;
+      const loaded = [...this._earlier, ...(this.#list?.value?.comments ?? []), ...this._own.map((own) => own.comment)];
+      void this.#composer.edit(record.request.body, loaded.find((comment) => comment.id === parent) ?? null);
+    } else {
+      this.#composer.focus();
+    }
   }
 
   protected override render(): TemplateResult {
     const l = this.localizer;
+    const list = this.#list;
     return html`<div part="thread" class="thread" lang=${l.lang} dir=${l.dir}>
-      ${this.#list.render({
-        // The task starts in the first update, so `initial` is never rendered.
-        pending: () => this.#renderLoading(l),
-        complete: (page) => this.#renderPage(page, l),
-        error: (error) => this.#renderError(error, l),
-      })}
-      ${this.#composer.render(l, this.server)}
+      ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)}
+      ${this.#composer.render(l, this.server, this.#watching?.[0].durable)}
     </div>`;
   }
 
@@ -178,29 +279,40 @@ export class CommentThreadElement extends BlogtalkElement {
     </div>`;
   }
 
-  #renderPage(page: CommentPage, l: Localizer): TemplateResult {
+  /** The loaded page, or the error that kept it — with the writer's own comments either way. */
+  #renderPage({ value: page, error }: Load, l: Localizer): TemplateResult {
     const post = this.#post();
-    const loaded = [...this._earlier, ...page.comments];
+    const loaded = [...this._earlier, ...(page?.comments ?? [])];
     const ids = new Set(loaded.map((comment) => comment.id));
     const own = this._own.filter((entry) => entry.post === post && !ids.has(entry.comment.id));
-    const sending = new Set(own.filter((entry) => entry.sending).map((entry) => entry.comment.id));
-    const threads = buildThreads([...loaded, ...own.map((entry) => entry.comment)], sending);
+    for (const entry of own) ids.add(entry.comment.id);
+    const queued = new Map(
+      (this.#watching?.[0].records() ?? [])
+        .filter((record) => record.post === post && record.state !== 'sent' && !ids.has(record.id))
+        .map((record) => [record.id, record]),
+    );
+    const threads = buildThreads(
+      [...loaded, ...own.map((entry) => entry.comment), ...[...queued.values()].map(queuedComment)],
+      queued,
+    );
     if (this.sort === 'newest') threads.reverse();
-
-    const total =
-      page.total + own.filter((entry) => !entry.sending && entry.comment.status === 'published').length;
-    const title = this.pageTitle || page.post.title || document.title;
     const context: ViewContext = {
       l,
       now: Date.now(),
       target: this._target,
       page: location.href.split('#')[0]!,
       reply: (comment) => void this.#composer.startReply(comment),
+      act: (record, action) => this.#act(record, action),
     };
+    const list = threads.length ? renderThreads(threads, context) : nothing;
+    if (!page) return html`${this.#renderError(error, l)} ${list}`;
+
+    const total = page.total + own.filter((entry) => entry.comment.status === 'published').length;
+    const title = this.pageTitle || page.post.title || document.title;
     const older = this.#olderCursor() ? this.#renderOlder(l) : nothing;
     const heading = total ? l.plural('responses', total, { title: html`<bdi>${title}</bdi>` }) : l.t('noResponses');
     return html`<h2 part="heading">${heading}</h2>
-      ${this.sort === 'newest' ? nothing : older} ${threads.length ? renderThreads(threads, context) : nothing}
+      ${this.sort === 'newest' ? nothing : older} ${list}
       ${this.sort === 'newest' ? older : nothing}`;
   }
 
@@ -220,6 +332,12 @@ export class CommentThreadElement extends BlogtalkElement {
     return server ? httpBackendFor(server) : null;
   }
 
+  #outbox(): Outbox | null {
+    if (this.outbox) return this.outbox;
+    const backend = this.#backend();
+    return backend && outboxFor(backend, (backend as { server?: string }).server ?? '');
+  }
+
   #post(): string {
     if (this.post) return this.post;
     const canonical = document.querySelector<HTMLLinkElement>('link[rel="canonical"]')?.href;
@@ -232,7 +350,7 @@ export class CommentThreadElement extends BlogtalkElement {
   }
 
   #olderCursor(): string | null {
-    return this._older === undefined ? (this.#list.value?.older ?? null) : this._older;
+    return this._older === undefined ? (this.#list?.value?.older ?? null) : this._older;
   }
 
   #resetThread(): void {
@@ -248,7 +366,8 @@ export class CommentThreadElement extends BlogtalkElement {
 
   #retry(): void {
     this.#resetThread();
-    void this.#list.run();
+    this.#load(true);
+    this.requestUpdate();
   }
 
   /**

@@ -5,17 +5,21 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Comment } from '../data/api-types.js';
+import type { OutboxRecord } from '../data/outbox.js';
 import type { Localizer } from '../internal/i18n.js';
 import { formatBody, safeHttpUrl } from '../internal/text.js';
 import { absoluteTime, relativeTime } from '../internal/time.js';
 import { avatar } from './avatar.js';
 
-/** A response placed in its thread. `sending` is the writer's own copy not yet stored. */
+/** A response placed in its thread. `queued` is the outbox record of the writer's copy not yet stored. */
 export interface CommentNode {
   comment: Comment;
-  sending: boolean;
+  queued: OutboxRecord | undefined;
   children: CommentNode[];
 }
+
+/** What the writer can do with a comment that could not be posted. */
+export type QueuedAction = 'edit' | 'discard' | 'retry';
 
 export interface ViewContext {
   l: Localizer;
@@ -26,18 +30,19 @@ export interface ViewContext {
   /** The page's URL without its fragment, for permalinks. */
   page: string;
   reply(comment: Comment): void;
+  act(record: OutboxRecord, action: QueuedAction): void;
 }
 
 /**
  * Nests comments under their parents, in the order given (parents before their replies, as
  * the server sends them). A reply whose parent is not loaded is shown as a thread of its own.
  */
-export function buildThreads(comments: Comment[], sending: ReadonlySet<string>): CommentNode[] {
+export function buildThreads(comments: Comment[], queued: ReadonlyMap<string, OutboxRecord>): CommentNode[] {
   const nodes = new Map<string, CommentNode>();
   const roots: CommentNode[] = [];
   for (const comment of comments) {
     if (nodes.has(comment.id)) continue;
-    const node: CommentNode = { comment, sending: sending.has(comment.id), children: [] };
+    const node: CommentNode = { comment, queued: queued.get(comment.id), children: [] };
     nodes.set(comment.id, node);
     const parent = comment.parent === null ? undefined : nodes.get(comment.parent);
     (parent ? parent.children : roots).push(node);
@@ -57,7 +62,7 @@ export function renderThreads(nodes: CommentNode[], ctx: ViewContext, nested = f
   </ol>`;
 }
 
-function renderComment({ comment, sending }: CommentNode, ctx: ViewContext): TemplateResult {
+function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): TemplateResult {
   const { l } = ctx;
   const { author } = comment;
   const website = safeHttpUrl(author.website);
@@ -69,14 +74,14 @@ function renderComment({ comment, sending }: CommentNode, ctx: ViewContext): Tem
   return html`<article
     id="comment-${comment.id}"
     part="comment"
-    class="comment depth-${comment.depth} ${targeted ? 'target' : ''} ${sending ? 'sending' : ''}"
+    class="comment depth-${comment.depth} ${targeted ? 'target' : ''} ${queued ? (queued.state === 'failed' ? 'failed' : 'sending') : ''}"
     tabindex="-1"
     aria-labelledby="author-${comment.id}"
   >
     ${avatar(author.avatar, author.name)}
     <header class="meta">
       <span class="says">${l.parts(l.messages.says, { name })}</span>
-      ${sending || Number.isNaN(created.getTime())
+      ${queued || Number.isNaN(created.getTime())
         ? nothing
         : html`<a part="comment-date" class="date" href="${ctx.page}#comment-${comment.id}"
             ><time datetime=${created.toISOString()} title=${absoluteTime(created, l.lang)}
@@ -88,8 +93,8 @@ function renderComment({ comment, sending }: CommentNode, ctx: ViewContext): Tem
       ${comment.kind === 'reblog' && comment.reblog ? renderReblog(comment.reblog, l) : nothing}
       ${renderBody(comment.body)}
     </div>
-    ${sending
-      ? html`<p part="status" class="status" role="status">${l.t('sending')}</p>`
+    ${queued
+      ? renderQueued(queued, ctx)
       : html`<div class="actions">
           <button
             part="reply-button"
@@ -103,6 +108,23 @@ function renderComment({ comment, sending }: CommentNode, ctx: ViewContext): Tem
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
         </div>`}
   </article>`;
+}
+
+/** Where a comment in the outbox is: sending, waiting to be sent again, or refused (with what to do). */
+function renderQueued(record: OutboxRecord, { l, act }: ViewContext): TemplateResult {
+  const { state, lastError: error } = record;
+  if (state !== 'failed') {
+    return html`<p part="status" class="status" role="status">
+      ${l.t(state === 'pending' && error ? 'waiting' : 'sending')}
+    </p>`;
+  }
+  const reason = error?.code === 'expired' || !error ? l.t('expired') : error.message;
+  return html`<p part="status" class="status error" role="status">${l.t('notPosted', { reason })}</p>
+    <p class="actions">
+      ${(['edit', 'discard', 'retry'] as const).map(
+        (action) => html`<button type="button" @click=${() => act(record, action)}>${l.t(action)}</button>`,
+      )}
+    </p>`;
 }
 
 function renderReblog(reblog: NonNullable<Comment['reblog']>, l: Localizer): TemplateResult {

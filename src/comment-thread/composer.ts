@@ -1,36 +1,40 @@
 /**
  * The "Leave a Reply" form of `<comment-thread>`: the draft, the reply target, the client-side
  * checks and the send. Part of the thread rather than an element of its own, so its parts
- * (`composer`, `textarea`, `submit-button`, `status`) are the thread's parts. Sending goes
- * through `data/send.ts`, where the offline outbox will slot in.
+ * (`composer`, `textarea`, `submit-button`, `status`) are the thread's parts. A comment goes
+ * into the offline outbox (`data/outbox.ts`), which sends it; the draft is saved as it is typed.
  */
 import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { Comment, NewCommentRequest } from '../data/api-types.js';
 import type { Backend } from '../data/backend.js';
 import { newClientId } from '../data/client-id.js';
-import { sendComment } from '../data/send.js';
+import type { Outbox, OutboxRecord } from '../data/outbox.js';
 import { checkBody, type Problem } from '../data/validate.js';
-import { CommentFailedEvent, CommentPostedEvent, CommentSubmitEvent } from '../events.js';
+import { CommentQueuedEvent, CommentSubmitEvent } from '../events.js';
 import type { Localizer, MessageKey } from '../internal/i18n.js';
 import { safeHttpUrl } from '../internal/text.js';
 import '../login-picker/login-picker.js';
 
-/** The writer's own comment as the thread shows it: being sent, or stored. */
-export interface OwnComment {
-  /** The post it was written on (the element's `post` at the time). */
+export interface ComposerTarget {
+  backend: Backend;
+  outbox: Outbox;
   post: string;
-  comment: Comment;
-  sending: boolean;
+  pageTitle: string;
 }
 
 export interface ComposerOptions {
   /** Where a comment goes now; null when no server is configured. */
-  target(): { backend: Backend; post: string; pageTitle: string } | null;
-  /** Shows the writer's comment in the list, or replaces the copy with the same id. */
-  show(own: OwnComment): void;
-  /** Takes the writer's comment out of the list again. */
-  remove(id: string): void;
+  target(): ComposerTarget | null;
 }
+
+/** The composer's draft as saved in the outbox's database while it is typed. */
+interface Draft {
+  version: 1;
+  body: string;
+  replyTo: Comment | null;
+}
+
+const draftKey = ({ outbox, post }: ComposerTarget) => ['draft', outbox.server, post];
 
 /** The element a composer lives in. */
 export type ComposerHost = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | DocumentFragment };
@@ -44,9 +48,7 @@ export class Composer {
   #replyTo: Comment | null = null;
   #problem: Problem | null = null;
   #notice: Notice | null = null;
-  #busy = false;
-  /** The last request sent without a definite answer, and its id: an unchanged retry reuses the id. */
-  #attempt: { fingerprint: string; id: string } | null = null;
+  #saveTimer?: ReturnType<typeof setTimeout>;
 
   constructor(host: ComposerHost, options: ComposerOptions) {
     this.#host = host;
@@ -65,6 +67,7 @@ export class Composer {
     this.#replyTo = comment;
     this.#host.requestUpdate();
     await this.#host.updateComplete;
+    this.#saveDraft();
     this.#textarea()?.focus();
   }
 
@@ -74,13 +77,14 @@ export class Composer {
     this.#replyTo = null;
     this.#host.requestUpdate();
     await this.#host.updateComplete;
+    this.#saveDraft();
     const root = this.#host.renderRoot;
     const article = from && root.querySelector(`[id="comment-${CSS.escape(from.id)}"]`);
     const button = article?.querySelector<HTMLElement>("[part~='reply-button']");
     (button ?? this.#textarea())?.focus();
   }
 
-  render(l: Localizer, server: string | undefined): TemplateResult {
+  render(l: Localizer, server: string | undefined, durable = true): TemplateResult {
     const replyTo = this.#replyTo;
     const notice = this.#notice;
     const problem = this.#problem;
@@ -118,10 +122,10 @@ export class Composer {
           name="comment"
           rows="6"
           required
-          ?readonly=${this.#busy}
           aria-invalid=${problem ? 'true' : 'false'}
           aria-describedby="comment-error composer-status"
           @input=${() => {
+            this.#saveDraft();
             if (this.#problem && !checkBody(this.#draft())) {
               this.#problem = null;
               this.#host.requestUpdate();
@@ -133,21 +137,25 @@ export class Composer {
       <p id="composer-status" part="status" role="status" class="notice ${notice?.error ? 'error' : 'status'}">${notice
           ? (notice.text ?? notice.keys!.map((key) => l.t(key)).join(' '))
           : ''}</p>
+      ${durable ? nothing : html`<p part="status" class="notice error" role="status">${l.t('notDurable')}</p>`}
       <login-picker exportparts="guest, input, provider-button" .server=${server} lang=${l.lang}></login-picker>
       <p class="actions">
-        <button part="submit-button" type="submit" aria-disabled=${this.#busy ? 'true' : 'false'}>
+        <button part="submit-button" type="submit">
           ${l.t('postComment')}
         </button>
       </p>
     </form>`;
   }
 
-  /** Checks, announces (`comment-submit`), shows the comment at once and sends it. */
+  /**
+   * Checks, announces (`comment-submit`), keeps the comment in the outbox (`comment-queued`) and
+   * starts sending it; the thread shows it in place with its state from then on.
+   */
   async submit(): Promise<void> {
     const root = this.#host.renderRoot;
     const picker = root.querySelector('login-picker');
     const target = this.#options.target();
-    if (this.#busy || !picker || !target) return;
+    if (!picker || !target) return;
 
     const body = this.#draft();
     this.#problem = checkBody(body);
@@ -169,42 +177,73 @@ export class Composer {
       author: website ? { name, email, website } : { name, email },
       body,
     };
-    const fingerprint = JSON.stringify(request);
-    const id = this.#attempt?.fingerprint === fingerprint ? this.#attempt.id : newClientId();
+    const id = newClientId();
     const submit = new CommentSubmitEvent({ id, request });
     this.#host.dispatchEvent(submit);
     if (submit.defaultPrevented) return;
 
     picker.remember();
-    this.#attempt = { fingerprint, id };
     this.#setDraft('');
     this.#replyTo = null;
-    this.#busy = true;
-    this.#options.show({ post: target.post, sending: true, comment: draftComment(id, request, replyTo) });
+    const { outbox } = target;
+    await outbox.add(id, request, replyTo ? replyTo.depth + 1 : 0);
+    this.#saveDraft(0);
+    this.#host.dispatchEvent(new CommentQueuedEvent({ id, request }));
+    void outbox.flush(true);
+  }
 
-    const outcome = await sendComment(target.backend, id, request);
-    this.#busy = false;
-    if (outcome.state === 'sent') {
-      this.#attempt = null;
-      this.#options.show({ post: target.post, sending: false, comment: outcome.comment });
-      this.#notice = { error: false, keys: [outcome.comment.status === 'pending' ? 'pending' : 'posted'] };
-      this.#host.dispatchEvent(new CommentPostedEvent(outcome.comment));
-    } else {
-      const { error } = outcome;
-      this.#options.remove(id);
-      // The textarea was read-only while sending, so the draft goes back exactly as it was.
-      this.#setDraft(request.body);
-      this.#replyTo = replyTo;
-      if (outcome.state === 'failed') {
-        this.#notice = { error: true, text: error.message };
-        this.#host.dispatchEvent(
-          new CommentFailedEvent({ id, status: error.status, code: error.code, message: error.message }),
-        );
-      } else {
-        this.#notice = { error: true, keys: [error.status === 0 ? 'unreachable' : 'busy', 'notSent'] };
-      }
-    }
+  focus(): void {
+    this.#textarea()?.focus();
+  }
+
+  /** The server stored the writer's comment: say so. */
+  posted(comment: Comment): void {
+    this.#notice = { error: false, keys: [comment.status === 'pending' ? 'pending' : 'posted'] };
     this.#host.requestUpdate();
+  }
+
+  /** Puts a queued comment back in the composer to be changed and sent again (with a new id). */
+  async edit(body: string, replyTo: Comment | null): Promise<void> {
+    this.#replyTo = replyTo;
+    this.#notice = null;
+    this.#host.requestUpdate();
+    await this.#host.updateComplete;
+    this.#setDraft(body);
+    this.#saveDraft(0);
+    this.#textarea()?.focus();
+  }
+
+  /** Brings back the draft saved on this post (after a reload or a crash), unless one is typed. */
+  async restore(): Promise<void> {
+    const target = this.#options.target();
+    if (!target) return;
+    let draft: Draft | undefined;
+    try {
+      // A read: `modify` that writes nothing.
+      await target.outbox.store?.modify(draftKey(target), (old) => void (draft = old as Draft | undefined));
+    } catch {
+      return;
+    }
+    await this.#host.updateComplete;
+    if (!draft || typeof draft.body !== 'string' || this.#draft() || this.#options.target()?.post !== target.post) return;
+    this.#setDraft(draft.body);
+    this.#replyTo = draft.replyTo ?? null;
+    this.#host.requestUpdate();
+  }
+
+  /** Saves the draft after `delay` ms of no typing (0: now); an empty one is forgotten. */
+  #saveDraft(delay = 400): void {
+    clearTimeout(this.#saveTimer);
+    const target = this.#options.target();
+    if (!target) return;
+    const body = this.#draft();
+    const replyTo = this.#replyTo;
+    this.#saveTimer = setTimeout(() => {
+      const { store } = target.outbox;
+      const key = draftKey(target);
+      const draft: Draft = { version: 1, body, replyTo };
+      void (body ? store?.modify(key, () => draft) : store?.del(key))?.catch(() => {});
+    }, delay);
   }
 
   #textarea(): HTMLTextAreaElement | null {
@@ -222,18 +261,18 @@ export class Composer {
   }
 }
 
-/** How the comment looks while it is being sent: the server fills in the rest. */
-function draftComment(id: string, request: NewCommentRequest, replyTo: Comment | null): Comment {
+/** How a queued comment looks until the server has it: the server fills in the rest. */
+export function queuedComment({ id, request, depth, createdAt }: OutboxRecord): Comment {
   return {
     id,
     post: request.post,
     parent: request.parent ?? null,
-    depth: replyTo ? replyTo.depth + 1 : 0,
+    depth,
     kind: 'comment',
     status: 'published',
     author: { name: request.author.name, website: safeHttpUrl(request.author.website), avatar: '' },
     body: request.body,
-    created: new Date().toISOString(),
+    created: new Date(createdAt).toISOString(),
     reblog: null,
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Sending one comment and sorting the result into what the writer needs to know. The element
- * calls this rather than the backend, so the offline outbox can take its place: the outbox
- * will keep the request, call `sendComment` again on `retry`, and stop on `sent` or `failed`.
+ * Sending one comment and sorting the result into what the writer needs to know. The offline
+ * outbox (`outbox.ts`) keeps the request, calls `sendComment` again after `retry`, and stops on
+ * `sent` or `failed`.
  */
 import type { Comment, NewCommentRequest } from './api-types.js';
 import { BackendError, type Backend } from './backend.js';

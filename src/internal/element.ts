@@ -1,5 +1,6 @@
 /** What every blogtalk element shares: speaking the language of its `lang` (or its page's). */
 import { LitElement } from 'lit';
+import { resolveServer } from '../data/server.js';
 import { langOf, localizer, type Localizer } from './i18n.js';
 
 export abstract class BlogtalkElement extends LitElement {
@@ -16,6 +17,7 @@ export abstract class BlogtalkElement extends LitElement {
 
   /** The catalog for this element's language: `lang`, else the closest `[lang]`, else the browser's. */
   protected get localizer(): Localizer {
-    return localizer(langOf(this));
+    // German and Arabic come from the comment server the first time they are needed.
+    return localizer(langOf(this), resolveServer((this as { server?: string }).server), () => this.requestUpdate());
   }
 }

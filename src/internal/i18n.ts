@@ -1,5 +1,6 @@
 /**
- * Every string a person sees, in one catalog per language (`en`, `de`, `ar`). Placeholders are
+ * Every string a person sees, in one catalog per language: English here, in the bundle; the
+ * others (`src/i18n/de.json`, `ar.json`) fetched from the comment server when first needed. Placeholders are
  * `{name}`; numbers are formatted with `Intl.NumberFormat` and plural forms are chosen with
  * `Intl.PluralRules`, so a translation only lists the forms its language has.
  */
@@ -32,8 +33,16 @@ export interface Messages {
   posted: string;
   pending: string;
   unreachable: string;
-  busy: string;
-  notSent: string;
+  /** A queued comment that will be sent again automatically. */
+  waiting: string;
+  /** A queued comment the server refused; `{reason}` is the server's sentence. */
+  notPosted: string;
+  /** The reason shown when a comment stayed unsent for 30 days. */
+  expired: string;
+  edit: string;
+  discard: string;
+  /** IndexedDB is unusable: pending comments live only in this page. */
+  notDurable: string;
   fillIn: string;
   name: string;
   email: string;
@@ -68,8 +77,12 @@ const en: Messages = {
   posted: 'Your comment was posted.',
   pending: 'Your comment is awaiting moderation.',
   unreachable: 'Couldn’t reach the server.',
-  busy: 'The server is busy right now.',
-  notSent: 'Your comment was not sent; please try again.',
+  waiting: 'Waiting for connection — will send automatically',
+  notPosted: 'Couldn’t post: {reason}',
+  expired: 'not sent for 30 days',
+  edit: 'Edit',
+  discard: 'Discard',
+  notDurable: 'This browser cannot store comments: one not yet sent will be lost if you close the page.',
   fillIn: 'Fill in your details below or click an icon to log in:',
   name: 'Name (required)',
   email: 'Email (required, never shown)',
@@ -84,85 +97,40 @@ const en: Messages = {
   tooLong: 'This can be at most {max} characters long.',
 };
 
-const de: Messages = {
-  noResponses: 'Noch keine Antworten',
-  responses: { one: 'Eine Antwort zu „{title}“', other: '{n} Antworten zu „{title}“' },
-  says: '{name} sagt:',
-  rebloggedOn: 'Hat dies auf {blog} rebloggt.',
-  reply: 'Antworten',
-  replyTo: 'Antwort an {name}',
-  cancelReply: 'Antwort abbrechen',
-  leaveReply: 'Schreibe einen Kommentar',
-  comment: 'Kommentar',
-  postComment: 'Kommentar abschicken',
-  loading: 'Kommentare werden geladen …',
-  loadFailed: 'Die Kommentare konnten nicht geladen werden.',
-  retry: 'Erneut versuchen',
-  olderComments: 'Ältere Kommentare',
-  sending: 'Wird gesendet …',
-  posted: 'Dein Kommentar wurde veröffentlicht.',
-  pending: 'Dein Kommentar wartet auf Freischaltung.',
-  unreachable: 'Der Server ist nicht erreichbar.',
-  busy: 'Der Server ist gerade ausgelastet.',
-  notSent: 'Dein Kommentar wurde nicht gesendet; bitte versuche es noch einmal.',
-  fillIn: 'Gib deine Daten unten ein oder klicke ein Icon an, um dich anzumelden:',
-  name: 'Name (erforderlich)',
-  email: 'E-Mail (erforderlich, wird nie angezeigt)',
-  website: 'Website',
-  saveDetails:
-    'Meinen Namen, meine E-Mail-Adresse und meine Website in diesem Browser für meinen nächsten Kommentar speichern.',
-  bodyRequired: 'Bitte schreibe einen Kommentar.',
-  bodyTooLong: 'Dein Kommentar ist zu lang ({n} Zeichen; höchstens {max}).',
-  nameRequired: 'Bitte gib deinen Namen ein.',
-  emailRequired: 'Bitte gib deine E-Mail-Adresse ein.',
-  emailInvalid: 'Bitte gib eine gültige E-Mail-Adresse ein.',
-  websiteInvalid: 'Eine Website-Adresse beginnt mit http:// oder https://.',
-  tooLong: 'Höchstens {max} Zeichen.',
-};
-
-const ar: Messages = {
-  noResponses: 'لا توجد ردود بعد',
-  responses: {
-    one: 'رد واحد على «{title}»',
-    two: 'ردّان على «{title}»',
-    few: '{n} ردود على «{title}»',
-    many: '{n} ردًا على «{title}»',
-    other: '{n} رد على «{title}»',
-  },
-  says: '{name} قال:',
-  rebloggedOn: 'أعاد تدوين هذا على {blog}.',
-  reply: 'رد',
-  replyTo: 'الرد على {name}',
-  cancelReply: 'إلغاء الرد',
-  leaveReply: 'اترك رداً',
-  comment: 'التعليق',
-  postComment: 'أرسل التعليق',
-  loading: 'جارٍ تحميل التعليقات…',
-  loadFailed: 'تعذّر تحميل التعليقات.',
-  retry: 'أعد المحاولة',
-  olderComments: 'تعليقات أقدم',
-  sending: 'جارٍ الإرسال…',
-  posted: 'نُشر تعليقك.',
-  pending: 'تعليقك بانتظار المراجعة.',
-  unreachable: 'تعذّر الوصول إلى الخادم.',
-  busy: 'الخادم مشغول الآن.',
-  notSent: 'لم يُرسل تعليقك؛ حاول مرة أخرى.',
-  fillIn: 'املأ بياناتك أدناه أو انقر على أيقونة لتسجيل الدخول:',
-  name: 'الاسم (مطلوب)',
-  email: 'البريد الإلكتروني (مطلوب، لن يُعرض أبداً)',
-  website: 'الموقع الإلكتروني',
-  saveDetails: 'احفظ اسمي وبريدي الإلكتروني وموقعي في هذا المتصفح لاستخدامها في المرة القادمة التي أعلّق فيها.',
-  bodyRequired: 'اكتب تعليقاً أولاً.',
-  bodyTooLong: 'تعليقك طويل جداً ({n} حرفاً؛ الحد الأقصى {max}).',
-  nameRequired: 'أدخل اسمك.',
-  emailRequired: 'أدخل بريدك الإلكتروني.',
-  emailInvalid: 'أدخل عنوان بريد إلكتروني صالحاً.',
-  websiteInvalid: 'يبدأ عنوان الموقع بـ http:// أو https://.',
-  tooLong: 'الحد الأقصى {max} حرفاً.',
-};
-
-const catalogs: Record<string, Messages> = { en, de, ar };
+/**
+ * Languages shipped beside the bundle, not in it: `src/i18n/<lang>.json`, built to
+ * `dist/i18n/<lang>.json` and served by the comment server. Until one has loaded (or if it
+ * cannot be), English is spoken.
+ */
+export const SHIPPED = ['de', 'ar'];
+const catalogs: Record<string, Messages> = { en };
+const loading = new Map<string, Promise<boolean>>();
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
+
+/**
+ * Fetches a shipped language's catalog from `server`, once per server and language; resolves
+ * whether it is loaded. Resolves false at once for English, unshipped languages and no server.
+ */
+export function loadCatalog(lang: string, server: string | null): Promise<boolean> {
+  const base = canonical(lang).split('-')[0]!;
+  if (catalogs[base]) return Promise.resolve(true);
+  if (!server || !SHIPPED.includes(base)) return Promise.resolve(false);
+  const key = `${server} ${base}`;
+  let pending = loading.get(key);
+  if (!pending) {
+    pending = fetch(`${server}/i18n/${base}.json`, { credentials: 'omit' })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((messages: Messages | null) => {
+        if (!messages?.responses?.other) return false;
+        catalogs[base] = { ...en, ...messages };
+        cache.clear();
+        return true;
+      })
+      .catch(() => false);
+    loading.set(key, pending);
+  }
+  return pending;
+}
 
 /** Keys of single (non-plural) messages. */
 export type MessageKey = Exclude<keyof Messages, 'responses'>;
@@ -225,8 +193,13 @@ function canonical(tag: string): string {
 
 const cache = new Map<string, Localizer>();
 
-/** The (cached) localizer for a language tag. */
-export function localizer(lang: string): Localizer {
+/**
+ * The (cached) localizer for a language tag. A shipped language not loaded yet is fetched from
+ * `server`; `loaded` is called once it is there (English is spoken meanwhile).
+ */
+export function localizer(lang: string, server: string | null = null, loaded?: () => void): Localizer {
+  const base = canonical(lang).split('-')[0]!;
+  if (!catalogs[base] && SHIPPED.includes(base)) void loadCatalog(lang, server).then((ok) => ok && loaded?.());
   let found = cache.get(lang);
   if (!found) cache.set(lang, (found = new Localizer(lang)));
   return found;

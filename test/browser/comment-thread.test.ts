@@ -1,6 +1,7 @@
 /** <comment-thread> against the real reference server, driven as a reader and a writer would. */
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import { createStore, entries } from 'idb-keyval';
 import type { Comment } from '../../src/data/api-types.js';
 import type { Backend } from '../../src/data/backend.js';
 import { HttpBackend } from '../../src/data/http-backend.js';
@@ -56,10 +57,12 @@ describe('<comment-thread>', function () {
     await sendKeys({ press: 'Enter' });
     await sendKeys({ type: 'second line' });
     const posted = oneEvent(element, 'comment-posted');
+    const queued = oneEvent(element, 'comment-queued');
     submit(element);
-    await element.updateComplete;
 
-    // Shown at once, marked as being sent.
+    // Shown in place as soon as it is kept in the outbox, marked as being sent.
+    await queued;
+    await element.updateComplete;
     expect(bodies(element)).to.deep.equal(['First line second line']);
     expect(text($(element, '.sending [part~="status"]'))).to.equal('Sending…');
     expect($(element, '.sending [part~="status"]').getAttribute('role')).to.equal('status');
@@ -251,7 +254,7 @@ describe('<comment-thread>', function () {
     expect(submits).to.equal(0);
   });
 
-  it('keeps the text, shows the server’s message and fires comment-failed when the server rejects the comment', async () => {
+  it('shows a refused comment in place with the server’s reason, fires comment-failed, and edits it back into the composer', async () => {
     const post = newPost();
     // Replies nest five levels deep on the server; the browser cannot know that.
     let parent: string | null = null;
@@ -273,16 +276,25 @@ describe('<comment-thread>', function () {
 
     const { detail } = await failed;
     expect(detail).to.include({ status: 422, code: 'too_deep' });
-    await until(() => notice(element) !== '', 'the server’s message is shown');
-    expect(notice(element)).to.equal(detail.message);
-    expect(notice(element)).to.contain('Replies can nest only 5 levels deep');
-    expect(textarea(element).value).to.equal('One level too deep');
+    await until(() => element.shadowRoot!.querySelector('.failed'), 'shown as failed in place');
+    const status = $(element, '.failed [part~="status"]');
+    expect(status.getAttribute('role')).to.equal('status');
+    expect(text(status)).to.equal(`Couldn’t post: ${detail.message}`);
+    expect(text(status)).to.contain('Replies can nest only 5 levels deep');
+    expect($$(element, '.failed button').map((button) => text(button))).to.deep.equal(['Edit', 'Discard', 'Retry']);
+    expect(bodies(element)).to.have.length(7);
+    expect(posted).to.equal(false);
+
+    // Edit: back in the composer with its reply target, gone from the list.
+    $$(element, '.failed button')[0]!.click();
+    await until(() => textarea(element).value === 'One level too deep', 'the text is back in the composer');
     expect(text($(element, '#reply-title'))).to.equal('Reply to Alice');
+    expect(element.shadowRoot!.querySelector('.failed')).to.equal(null);
     expect(bodies(element)).to.have.length(6);
     expect(posted).to.equal(false);
   });
 
-  it('keeps the text when the server cannot be reached, and sends it again with the same id', async () => {
+  it('keeps a comment that cannot reach the server, says it will send it, and sends it once the browser is online', async () => {
     const post = newPost();
     const backend = new ControlledBackend();
     backend.failPosts = 1;
@@ -290,24 +302,32 @@ describe('<comment-thread>', function () {
     await loaded(element);
     const ids: string[] = [];
     element.addEventListener('comment-submit', (event) => ids.push(event.detail.id));
+    const queued: string[] = [];
+    element.addEventListener('comment-queued', (event) => queued.push(event.detail.id));
     let failures = 0;
     element.addEventListener('comment-failed', () => failures++);
 
     await writeComment(element, 'Sent on a bad day');
     submit(element);
-    await until(() => notice(element) !== '', 'the failure is explained');
-    expect(notice(element)).to.equal('Couldn’t reach the server. Your comment was not sent; please try again.');
-    expect(textarea(element).value).to.equal('Sent on a bad day');
-    expect(bodies(element)).to.deep.equal([]);
+    await until(
+      () => text(element.shadowRoot!.querySelector('.sending [part~="status"]')) === 'Waiting for connection — will send automatically',
+      'waiting, in place',
+    );
+    expect(textarea(element).value).to.equal('');
+    expect(bodies(element)).to.deep.equal(['Sent on a bad day']);
     expect(failures).to.equal(0);
+    expect(queued).to.deep.equal(ids);
 
     const posted = oneEvent(element, 'comment-posted');
-    submit(element);
+    dispatchEvent(new Event('online'));
     const { detail } = await posted;
-    expect(ids).to.have.length(2);
-    expect(ids[1]).to.equal(ids[0]);
+    expect(ids).to.have.length(1);
     expect(detail.id).to.equal(ids[0]);
-    await until(() => bodies(element).length === 1, 'shown once');
+    expect(backend.posts).to.equal(2);
+    await until(() => !element.shadowRoot!.querySelector('.sending'), 'the server’s copy replaces it');
+    expect(bodies(element)).to.deep.equal(['Sent on a bad day']);
+    const page = await new HttpBackend(server).list(post);
+    expect(page.comments.map((comment) => comment.id)).to.deep.equal([ids[0]]);
   });
 
   it('sends nothing when comment-submit is cancelled', async () => {
@@ -329,6 +349,7 @@ describe('<comment-thread>', function () {
     expect(notice(element)).to.equal('');
     const page = await new HttpBackend(server).list(post);
     expect(page.total).to.equal(0);
+    expect((await entries(createStore('blogtalk', 'outbox'))).filter(([key]) => key === request?.id)).to.deep.equal([]);
   });
 
   it('remembers the guest details only when asked to', async () => {

@@ -4,12 +4,12 @@
  */
 import { waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import { blog, server } from '/__blogtalk__/server.js';
+import { blog, proxy, server } from '/__blogtalk__/server.js';
 import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api-types.js';
 import type { Backend, ListOptions } from '../../src/data/backend.js';
 import { HttpBackend } from '../../src/data/http-backend.js';
 
-export { blog, server };
+export { blog, proxy, server };
 
 /** A post of its own for one test, so tests never see each other's comments. */
 export function newPost(name = 'post'): string {
@@ -77,7 +77,7 @@ export function bodies(thread: Root): string[] {
 }
 
 export async function until(condition: () => unknown, message: string, timeout = 5000): Promise<void> {
-  await waitUntil(() => Boolean(condition()), message, { timeout, interval: 20 });
+  await waitUntil(async () => Boolean(await condition()), message, { timeout, interval: 20 });
 }
 
 /** Presses a key with Control held (Ctrl+Enter and the like). */

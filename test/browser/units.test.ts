@@ -6,9 +6,10 @@ import { HttpBackend } from '../../src/data/http-backend.js';
 import { resolveServer } from '../../src/data/server.js';
 import { checkBody, checkGuest } from '../../src/data/validate.js';
 import { define } from '../../src/internal/define.js';
-import { langOf, Localizer } from '../../src/internal/i18n.js';
+import { langOf, loadCatalog, Localizer } from '../../src/internal/i18n.js';
 import { formatBody, linkify, safeHttpUrl } from '../../src/internal/text.js';
 import { absoluteTime, relativeTime } from '../../src/internal/time.js';
+import { server } from './helpers.js';
 
 describe('formatBody', () => {
   it('splits paragraphs on blank lines and keeps single newlines as line breaks', () => {
@@ -73,6 +74,16 @@ describe('safeHttpUrl', () => {
 });
 
 describe('Localizer', () => {
+  it('speaks English until a shipped language’s catalog has come from the server', async () => {
+    expect(new Localizer('de').lang).to.equal('en');
+    expect(await loadCatalog('de', 'http://127.0.0.1:9')).to.equal(false);
+    expect(new Localizer('de').t('leaveReply')).to.equal('Leave a Reply');
+    expect(await loadCatalog('de', server)).to.equal(true);
+    expect(await loadCatalog('ar', server)).to.equal(true);
+    expect(new Localizer('de').t('leaveReply')).to.equal('Schreibe einen Kommentar');
+    expect(await loadCatalog('fr', server)).to.equal(false);
+  });
+
   it('chooses plural forms with Intl.PluralRules in English and German', () => {
     const en = new Localizer('en');
     const de = new Localizer('de-AT');

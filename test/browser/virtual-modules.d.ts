@@ -4,4 +4,8 @@ declare module '*/__blogtalk__/server.js' {
   export const server: string;
   /** The test site's origin (https://blog.test): posts are `${blog}/<path>`. */
   export const blog: string;
+  /** The fault-injecting proxy in front of `server` (test/support/fault-proxy.ts). */
+  export const proxy: string;
+  /** `BLOGTALK_SEED` from the environment, for replaying a randomised test; '' when unset. */
+  export const seed: string;
 }
