@@ -161,6 +161,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('Vary', 'Origin');
     if (!(await sites.anySiteAllows(origin, request))) return;
     reply.header('Access-Control-Allow-Origin', origin);
+    // Signed-in requests carry the session cookie; their errors must be readable too.
+    reply.header('Access-Control-Allow-Credentials', 'true');
     reply.header('Access-Control-Expose-Headers', 'ETag, Retry-After, Idempotent-Replayed');
   });
   app.options('/api/*', async (_request, reply) => {

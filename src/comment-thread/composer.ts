@@ -168,13 +168,15 @@ export class Composer {
     }
     if (!guestOk) return;
 
+    const { user } = picker;
     const { name, email, website } = picker.guest;
     const replyTo = this.#replyTo;
     const request: NewCommentRequest = {
       post: target.post,
       pageTitle: target.pageTitle,
       parent: replyTo?.id ?? null,
-      author: website ? { name, email, website } : { name, email },
+      // Signed in: the session cookie says who writes.
+      ...(user ? {} : { author: website ? { name, email, website } : { name, email } }),
       body,
     };
     const id = newClientId();
@@ -186,7 +188,7 @@ export class Composer {
     this.#setDraft('');
     this.#replyTo = null;
     const { outbox } = target;
-    await outbox.add(id, request, replyTo ? replyTo.depth + 1 : 0);
+    await outbox.add(id, request, replyTo ? replyTo.depth + 1 : 0, user?.name);
     this.#saveDraft(0);
     this.#host.dispatchEvent(new CommentQueuedEvent({ id, request }));
     void outbox.flush(true);
@@ -262,7 +264,7 @@ export class Composer {
 }
 
 /** How a queued comment looks until the server has it: the server fills in the rest. */
-export function queuedComment({ id, request, depth, createdAt }: OutboxRecord): Comment {
+export function queuedComment({ id, request, depth, createdAt, authorName }: OutboxRecord): Comment {
   return {
     id,
     post: request.post,
@@ -270,7 +272,11 @@ export function queuedComment({ id, request, depth, createdAt }: OutboxRecord): 
     depth,
     kind: 'comment',
     status: 'published',
-    author: { name: request.author.name, website: safeHttpUrl(request.author.website), avatar: '' },
+    author: {
+      name: request.author?.name ?? authorName ?? '',
+      website: safeHttpUrl(request.author?.website),
+      avatar: '',
+    },
     body: request.body,
     created: new Date(createdAt).toISOString(),
     reblog: null,

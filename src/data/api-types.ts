@@ -76,7 +76,8 @@ export interface NewCommentRequest {
   pageTitle?: string;
   /** Id of the comment replied to (same post), or null/absent. */
   parent?: string | null;
-  author: {
+  /** Guests only: a signed-in writer sends none (the session cookie says who). */
+  author?: {
     name: string;
     /** Required for guests, never shown to anyone. */
     email: string;

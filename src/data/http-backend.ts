@@ -40,6 +40,8 @@ export class HttpBackend implements Backend {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
         body: JSON.stringify(request),
+        // A signed-in writer sends no author: the session cookie says who. Guests send no cookie.
+        credentials: request.author ? 'omit' : 'include',
       },
       signal,
     );
@@ -67,7 +69,7 @@ export class HttpBackend implements Backend {
           ...init,
           headers: { Accept: 'application/json', ...init.headers },
           mode: 'cors',
-          credentials: 'omit',
+          credentials: init.credentials ?? 'omit',
           signal: controller.signal,
         });
         text = await response.text();

@@ -53,6 +53,8 @@ export interface OutboxRecord {
   lastError: OutboxError | null;
   /** The server's copy, once sent. */
   comment?: Comment;
+  /** The signed-in writer's name, shown until the server's copy arrives (guests: `request.author`). */
+  authorName?: string;
 }
 
 /**
@@ -155,7 +157,7 @@ export interface Outbox {
   /** Every record of this server, oldest first. */
   records(): OutboxRecord[];
   /** Keeps a new comment (the caller then flushes, after announcing it). */
-  add(id: string, request: NewCommentRequest, depth: number): Promise<OutboxRecord>;
+  add(id: string, request: NewCommentRequest, depth: number, authorName?: string): Promise<OutboxRecord>;
   /** Sends everything due (`force`: everything waiting, at once). */
   flush(force?: boolean): Promise<void>;
   /** A failed comment goes back to pending and is sent now. */
@@ -314,9 +316,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     },
     ready: load().then(notify),
     records,
-    async add(id, request, depth) {
+    async add(id, request, depth, authorName) {
       const time = now();
       const record: OutboxRecord = {
+        ...(authorName === undefined ? {} : { authorName }),
         version: OUTBOX_VERSION,
         id,
         server,

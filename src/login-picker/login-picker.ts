@@ -1,17 +1,32 @@
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { avatar } from '../comment-thread/avatar.js';
 import { forgetGuest, loadGuest, saveGuest } from '../data/guest-store.js';
+import { resolveServer } from '../data/server.js';
+import {
+  emailLink,
+  getProviders,
+  getSession,
+  logout,
+  newNonce,
+  redeem,
+  SessionError,
+  startRedirect,
+  startUrl,
+  takeReturnedCode,
+  waitForCode,
+  type LoginProvider,
+  type ProviderList,
+  type SessionUser,
+} from '../data/session.js';
 import { checkGuest, type GuestDetails, type Problem } from '../data/validate.js';
+import { LoginEvent, LogoutEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
 import { styles } from './login-picker.styles.js';
+import { pickerMessages } from './messages.js';
 
 export type { GuestDetails } from '../data/validate.js';
-
-/** A sign-in provider the server offers (used from the next issue on). */
-export interface LoginProvider {
-  id: string;
-  name: string;
-}
+export type { LoginProvider, SessionUser } from '../data/session.js';
 
 type Field = keyof GuestDetails;
 const FIELDS: readonly [Field, type: string, autocomplete: string][] = [
@@ -21,18 +36,24 @@ const FIELDS: readonly [Field, type: string, autocomplete: string][] = [
 ];
 
 /**
- * Says who is commenting. For now this is the guest form: name, email (required, never
- * shown) and website, and whether to remember them in this browser. The composer of
- * `<comment-thread>` reads the details through `guest`, `reportValidity()` and `remember()`.
- * Sign-in providers (from `server`) come later; the line "Fill in your details below or click
- * an icon to log in:" shows only when there are some.
+ * Says who is commenting: a guest (name, email — required, never shown — and website, and
+ * whether to remember them in this browser), or a reader signed in with one of the providers
+ * the server offers ("Fill in your details below or click an icon to log in:"). A provider's
+ * button opens its sign-in in a popup (a full-page round trip when popups are blocked); once
+ * signed in it shows "You are commenting using your X account. (Log Out / Change)".
+ * The composer of `<comment-thread>` reads `user`, or else the guest details through `guest`,
+ * `reportValidity()` and `remember()`.
  *
- * @summary The guest details (and, later, sign-in) of a comment's writer.
+ * @summary The guest details or the signed-in account of a comment's writer.
  * @tagname login-picker
+ *
+ * @fires login - The reader signed in (`detail`: the provider, the name and the rest of `user`).
+ * @fires logout - The reader logged out.
  *
  * @csspart guest - The guest details: the fields and the "save my details" choice.
  * @csspart input - Each text field.
- * @csspart provider-button - A sign-in provider's button (not yet shown).
+ * @csspart provider-button - A sign-in provider's button.
+ * @csspart user - The signed-in reader: avatar, account and Log Out / Change.
  *
  * @cssprop --blogtalk-accent - Focus rings and the themes' link colour. Default `#0675c4`.
  * @cssprop --blogtalk-font - Font family. Default: inherited from the page.
@@ -50,25 +71,47 @@ export class LoginPickerElement extends BlogtalkElement {
   // `static properties` rather than decorators, to keep the bundle small.
   static override properties = {
     server: {},
+    post: {},
     theme: { reflect: true },
-    providers: { attribute: false },
     _details: { state: true },
     _remember: { state: true },
     _problems: { state: true },
+    _offer: { state: true },
+    _user: { state: true },
+    _changing: { state: true },
+    _status: { state: true },
+    _error: { state: true },
+    _asking: { state: true },
+    _mailing: { state: true },
   };
 
-  /** The blogtalk server that offers sign-in providers (used from the next issue on). */
+  /** The blogtalk server that offers sign-in (else the loading script's `data-server` or origin). */
   server?: string;
+
+  /**
+   * The post being commented on (its URL), which names the site to sign in for; default: the
+   * `post` of the `<comment-thread>` this picker is in.
+   */
+  post?: string;
 
   /** `light`, `dark` or `auto` for a palette of its own; unset inherits the page's colours. */
   theme?: 'light' | 'dark' | 'auto';
 
-  /** Sign-in providers to offer next to the guest form. */
-  providers: readonly LoginProvider[] = [];
-
   private _details: GuestDetails = { name: '', email: '', website: '' };
   private _remember = false;
   private _problems: Partial<Record<Field, Problem>> = {};
+  private _offer: ProviderList = { providers: [], email: false };
+  private _user: SessionUser | null = null;
+  /** Signed in, but choosing another way (Change). */
+  private _changing = false;
+  /** "Connecting to X…" or "Check your email…". */
+  private _status = '';
+  private _error = '';
+  /** The Mastodon-kind provider whose instance is being asked for. */
+  private _asking: LoginProvider | null = null;
+  private _mailing = false;
+  #load?: AbortController;
+  #signIn?: AbortController;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -78,6 +121,129 @@ export class LoginPickerElement extends BlogtalkElement {
         this._details = saved;
         this._remember = true;
       }
+    } else void this.#restore();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#load?.abort();
+    this.#signIn?.abort();
+  }
+
+  /**
+   * The signed-in reader, or null for a guest (also while they choose another way after
+   * Change). A comment from a signed-in reader is sent with credentials and without `author`.
+   */
+  get user(): SessionUser | null {
+    return this._changing ? null : this._user;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!this.#load || changed.has('server')) void this.#restore();
+  }
+
+  get #server(): string | null {
+    return resolveServer(this.server);
+  }
+
+  get #post(): string | undefined {
+    return this.post ?? ((this.getRootNode() as ShadowRoot).host as { post?: string } | undefined)?.post;
+  }
+
+  /** Loads the providers, redeems a code the redirect flow or an email link brought back, else restores the session. */
+  async #restore(): Promise<void> {
+    this.#load?.abort();
+    const controller = (this.#load = new AbortController());
+    const { signal } = controller;
+    const server = this.#server;
+    if (!server) return;
+    getProviders(server, signal).then(
+      (offer) => Array.isArray(offer.providers) && (this._offer = offer),
+      () => {}, // no sign-in offered: the guest form is all there is
+    );
+    const returned = takeReturnedCode();
+    try {
+      if (returned?.code) {
+        this.scrollIntoView({ block: 'center' });
+        this.#signedIn(await redeem(server, returned.code, returned.nonce, signal));
+      } else {
+        if (returned && returned.error !== 'cancelled') this._error = this.#m.failed;
+        const user = await getSession(server, this.#post, signal);
+        this._user ??= user ?? null;
+      }
+    } catch (error) {
+      if (!signal.aborted && returned) this.#fail(error);
+    }
+  }
+
+  get #m() {
+    return pickerMessages(this.localizer.lang);
+  }
+
+  #signedIn(user: SessionUser): void {
+    this._user = user;
+    this._changing = false;
+    this._error = this._status = '';
+    this.dispatchEvent(new LoginEvent({ provider: user.provider ?? '', name: user.name }));
+  }
+
+  #fail(error: unknown): void {
+    this._status = '';
+    if ((error as SessionError).code !== 'cancelled') this._error = (error as SessionError).message || this.#m.failed;
+  }
+
+  /** In the click handler: the popup must open synchronously, or blockers stop it. */
+  #start(provider: LoginProvider, instance?: string): void {
+    const server = this.#server;
+    const post = this.#post;
+    if (!server || !post) return;
+    if (provider.kind === 'mastodon' && !instance) {
+      this._asking = provider;
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('#instance')?.focus());
+      return;
+    }
+    const nonce = newNonce();
+    const url = startUrl(server, provider.id, post, nonce, instance);
+    const popup = window.open(url, 'blogtalk-login', 'popup,width=520,height=680');
+    if (!popup) return startRedirect(url, nonce);
+    this.#signIn?.abort();
+    const { signal } = (this.#signIn = new AbortController());
+    this._asking = null;
+    this._error = '';
+    this._status = this.#m.connecting.replace('{name}', provider.name);
+    waitForCode(server, popup, nonce, signal)
+      .then((code) => redeem(server, code, nonce, signal))
+      .then(
+        (user) => this.#signedIn(user),
+        (error) => signal.aborted || this.#fail(error),
+      );
+  }
+
+  async #logout(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    try {
+      await logout(server);
+      this._user = null;
+      this._changing = false;
+      this._error = '';
+      this.dispatchEvent(new LogoutEvent());
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #email(address: string): Promise<void> {
+    const server = this.#server;
+    const post = this.#post;
+    if (!server || !post) return;
+    this._error = '';
+    try {
+      await emailLink(server, post, address);
+      this._mailing = false;
+      this._status = this.#m.emailSent;
+    } catch (error) {
+      this.#fail(error);
     }
   }
 
@@ -89,9 +255,11 @@ export class LoginPickerElement extends BlogtalkElement {
 
   /**
    * Checks the guest details and shows a message next to each field with a problem. Moves
-   * focus to the first such field when `focus` is true. Returns whether all is well.
+   * focus to the first such field when `focus` is true. Returns whether all is well (always
+   * true while a reader is signed in).
    */
   reportValidity(focus = true): boolean {
+    if (this.user) return true; // signed in: no guest details needed
     this._problems = checkGuest(this._details);
     const first = FIELDS.find(([field]) => this._problems[field]);
     if (first && focus) {
@@ -108,7 +276,49 @@ export class LoginPickerElement extends BlogtalkElement {
 
   protected override render(): TemplateResult {
     const l = this.localizer;
-    return html`${this.providers.length ? html`<p class="note">${l.t('fillIn')}</p>` : nothing}
+    const m = this.#m;
+    const user = this.user;
+    const { providers, email } = this._offer;
+    const status = html`<p class="status" role="status">${this._status}</p>
+      <p class="error" role="alert">${this._error}</p>`;
+    if (user) {
+      return html`<div part="user" class="user">
+          ${user.picture ? html`<img class="avatar" src=${user.picture} alt="" />` : avatar(user.avatar, user.name)}
+          <p>
+            <strong><bdi>${user.name}</bdi></strong><br />
+            ${l.parts(m.using, { name: html`<bdi>${user.providerName ?? user.provider}</bdi>` })}
+            (<button type="button" class="link" @click=${() => this.#logout()}>${m.logOut}</button> / <button
+              type="button"
+              class="link"
+              @click=${() => (this._changing = true)}
+            >${m.change}</button>)
+          </p>
+        </div>
+        ${status}`;
+    }
+    const asking = this._asking;
+    return html`${providers.length || email ? html`<p class="note">${l.t('fillIn')}</p>` : nothing}
+      <p class="providers">
+        ${providers.map(
+          (p) => html`<button
+            type="button"
+            part="provider-button"
+            aria-label=${m.logInWith.replace('{name}', p.name)}
+            title=${p.name}
+            @click=${() => this.#start(p)}
+          >
+            <img src=${this.#icon(p.icon)} alt="" width="24" height="24" />
+          </button>`,
+        )}
+        ${email
+          ? html`<button type="button" class="link" @click=${() => (this._mailing = !this._mailing)}>${m.emailMe}</button>`
+          : nothing}
+      </p>
+      ${asking
+        ? this.#prompt('instance', 'text', m.instance, (value) => this.#start(asking, value))
+        : nothing}
+      ${this._mailing ? this.#prompt('login-email', 'email', m.yourEmail, (value) => this.#email(value)) : nothing}
+      ${status}
       <div part="guest" class="guest">
         ${FIELDS.map(([field, type, autocomplete]) => {
           const problem = this._problems[field];
@@ -139,6 +349,32 @@ export class LoginPickerElement extends BlogtalkElement {
           <label for="remember">${l.t('saveDetails')}</label>
         </p>
       </div>`;
+  }
+
+  /**
+   * The server's own icons are fetched from the server address this element uses, which the
+   * page's Content Security Policy allows, even when the server calls itself by another name
+   * (its public URL); other icons as given.
+   */
+  #icon(url: string): string {
+    const at = url.indexOf('/api/v1/auth/icons/');
+    return at < 0 ? url : this.#server + url.slice(at);
+  }
+
+  /** A one-field form (Mastodon instance, email for a link); submitting it is a user gesture, so a popup may open. */
+  #prompt(id: string, type: string, label: string, done: (value: string) => void): TemplateResult {
+    return html`<form
+      class="field prompt"
+      @submit=${(event: Event) => {
+        event.preventDefault();
+        const value = (this.renderRoot.querySelector<HTMLInputElement>(`#${id}`)?.value ?? '').trim();
+        if (value) done(value);
+      }}
+    >
+      <label for=${id}>${label}</label>
+      <input id=${id} part="input" type=${type} required />
+      <button type="submit">${this.#m.go}</button>
+    </form>`;
   }
 
   #edit(field: Field, value: string): void {
