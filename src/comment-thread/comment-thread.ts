@@ -3,6 +3,7 @@ import type { Comment, CommentPage } from '../data/api-types.js';
 import { BackendError, type Backend } from '../data/backend.js';
 import { httpBackendFor } from '../data/http-backend.js';
 import { outboxFor, type Outbox, type OutboxRecord } from '../data/outbox.js';
+import { listenLive } from '../data/live.js';
 import { resolveServer } from '../data/server.js';
 import { CommentFailedEvent, CommentPostedEvent } from '../events.js';
 import { define } from '../internal/define.js';
@@ -91,6 +92,7 @@ export class CommentThreadElement extends BlogtalkElement {
     _older: { state: true },
     _olderState: { state: true },
     _own: { state: true },
+    _incoming: { state: true },
     _target: { state: true },
   };
 
@@ -127,6 +129,10 @@ export class CommentThreadElement extends BlogtalkElement {
   private _older: string | null | undefined = undefined;
   private _olderState: 'idle' | 'loading' | 'error' = 'idle';
   private _own: OwnComment[] = [];
+  /** Comments that arrived live, shown when the reader asks (no jump under their eyes). */
+  private _incoming: Comment[] = [];
+  /** Stops listening for live comments. */
+  #unlisten: (() => void) | null = null;
   /** The comment the URL's `#comment-<id>` points at, once shown. */
   private _target: string | null = null;
 
@@ -163,6 +169,7 @@ export class CommentThreadElement extends BlogtalkElement {
   #settle(load: Load, result: { value?: CommentPage; error?: unknown }): void {
     if (this.#list !== load) return;
     Object.assign(load, result, { done: true });
+    if (result.value) this.#listen(result.value.post.url);
     this.requestUpdate();
     void this.#reveal(true);
   }
@@ -191,6 +198,8 @@ export class CommentThreadElement extends BlogtalkElement {
     removeEventListener('online', this.#onOnline);
     this.#watching?.[1]();
     this.#watching = null;
+    this.#unlisten?.();
+    this.#unlisten = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -311,9 +320,10 @@ export class CommentThreadElement extends BlogtalkElement {
     const title = this.pageTitle || page.post.title || document.title;
     const older = this.#olderCursor() ? this.#renderOlder(l) : nothing;
     const heading = total ? l.plural('responses', total, { title: html`<bdi>${title}</bdi>` }) : l.t('noResponses');
+    const incoming = this.#renderIncoming(l);
     return html`<h2 part="heading">${heading}</h2>
-      ${this.sort === 'newest' ? nothing : older} ${list}
-      ${this.sort === 'newest' ? older : nothing}`;
+      ${this.sort === 'newest' ? incoming : older} ${list}
+      ${this.sort === 'newest' ? older : incoming}`;
   }
 
   #renderOlder(l: Localizer): TemplateResult {
@@ -354,6 +364,9 @@ export class CommentThreadElement extends BlogtalkElement {
   }
 
   #resetThread(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+    this._incoming = [];
     this.#olderAbort?.abort();
     this.#olderAbort = null;
     this._earlier = [];
@@ -362,6 +375,43 @@ export class CommentThreadElement extends BlogtalkElement {
     this._own = [];
     this._target = null;
     this.#composer.reset();
+  }
+
+  /** New comments on this post from the server's live stream (not with a custom backend). */
+  #listen(post: string): void {
+    this.#unlisten?.();
+    const server = this.backend ? null : resolveServer(this.server);
+    this.#unlisten = server
+      ? listenLive(server, { post, comment: (comment) => this.#arrive(comment), reload: () => this.#retry() })
+      : null;
+  }
+
+  #arrive(comment: Comment): void {
+    const page = this.#list?.value;
+    const known = [...this._earlier, ...(page?.comments ?? []), ...this._own.map((own) => own.comment), ...this._incoming];
+    // The writer's own comment (still in the outbox, or just posted) is not news to them.
+    const own = this.#watching?.[0].records().some((record) => record.id === comment.id);
+    if (!page || own || known.some((c) => c.id === comment.id)) return;
+    this._incoming = [...this._incoming, comment];
+  }
+
+  /** Shows the comments that arrived live, and moves focus to the first of them. */
+  async #showIncoming(): Promise<void> {
+    const page = this.#list?.value;
+    const [first] = this._incoming;
+    if (!page || !first) return;
+    page.comments = [...page.comments, ...this._incoming];
+    page.total += this._incoming.length;
+    this._incoming = [];
+    await this.updateComplete;
+    this.shadowRoot?.getElementById(`comment-${first.id}`)?.focus();
+  }
+
+  #renderIncoming(l: Localizer): TemplateResult {
+    const n = this._incoming.length;
+    return html`<p class="incoming" role="status">
+      ${n ? html`<button type="button" @click=${() => void this.#showIncoming()}>${l.plural('newResponses', n)}</button>` : nothing}
+    </p>`;
   }
 
   #retry(): void {

@@ -13,6 +13,8 @@ export interface Messages {
   noResponses: string;
   /** Heading: `{n}` responses, `{title}` of the post. */
   responses: Plural;
+  /** Live comments waiting to be shown: a button the reader presses. */
+  newResponses: Plural;
   /** `{name}` is the author (a link when they gave a website). */
   says: string;
   /** `{blog}` is a link to the reblog. */
@@ -61,6 +63,7 @@ export interface Messages {
 const en: Messages = {
   noResponses: 'No responses yet',
   responses: { one: 'One Response to “{title}”', other: '{n} Responses to “{title}”' },
+  newResponses: { one: 'Show 1 new response', other: 'Show {n} new responses' },
   says: '{name} Says:',
   rebloggedOn: 'Reblogged this on {blog}.',
   reply: 'Reply',
@@ -132,8 +135,10 @@ export function loadCatalog(lang: string, server: string | null): Promise<boolea
   return pending;
 }
 
+/** Keys of plural messages. */
+export type PluralKey = 'responses' | 'newResponses';
 /** Keys of single (non-plural) messages. */
-export type MessageKey = Exclude<keyof Messages, 'responses'>;
+export type MessageKey = Exclude<keyof Messages, PluralKey>;
 
 /** Values for placeholders: numbers are formatted for the language, anything else kept as is. */
 export type Values = Record<string, unknown>;
@@ -162,7 +167,7 @@ export class Localizer {
   }
 
   /** The plural form of `key` for `n` (also available as `{n}`), split as `parts()` does. */
-  plural(key: 'responses', n: number, values: Values = {}): unknown[] {
+  plural(key: PluralKey, n: number, values: Values = {}): unknown[] {
     const forms = this.messages[key];
     return this.parts(forms[this.#plural.select(n)] ?? forms.other, { ...values, n });
   }
