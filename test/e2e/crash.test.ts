@@ -9,9 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import type { CommentPage } from '../../src/data/api-types.js';
 import { startServerProcess } from '../support/processes.js';
+import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
 
 const site = 'https://crash.example';
 const post = `${site}/under-load/`;
@@ -92,15 +92,9 @@ describe('a server killed mid-load', () => {
     await crashAndRecover({});
   });
 
-  const databaseUrl = process.env['TEST_DATABASE_URL'];
-  const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  after(async () => {
-    if (!databaseUrl) return;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const databaseUrl = testDatabaseUrl;
+  const schema = testSchemaName();
+  after(() => dropTestSchema(schema));
 
   it(
     'loses no acknowledged comment (PostgreSQL)',

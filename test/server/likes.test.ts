@@ -2,28 +2,21 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
+import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
 
 const blog = 'https://likes.example';
 const post = `${blog}/2016/09/kerry-lavrov/`;
 let n = 0;
 
-const databaseUrl = process.env['TEST_DATABASE_URL'];
-const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-after(async () => {
-  if (!databaseUrl) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const databaseUrl = testDatabaseUrl;
+const schema = testSchemaName();
+after(() => dropTestSchema(schema));
 
 for (const [name, skip, open] of [
   ['SQLite', false, (dir: string) => openStore({ dataDir: dir })],

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import type { Comment } from '../../src/data/api-types.js';
 import { buildApp } from '../../server/app.js';
 import { openStore, type OpenStoreOptions } from '../../server/store/index.js';
 import { openSse } from '../support/sse-client.js';
+import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
 
 const blog = 'https://live.example';
 const other = 'https://other.example';
@@ -140,15 +139,9 @@ describe('live updates (Server-Sent Events)', () => {
     await stream.ended;
   });
 
-  const databaseUrl = process.env['TEST_DATABASE_URL'];
-  const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  after(async () => {
-    if (!databaseUrl) return;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const databaseUrl = testDatabaseUrl;
+  const schema = testSchemaName();
+  after(() => dropTestSchema(schema));
 
   it(
     'fans out between two instances sharing PostgreSQL, and a reconnect to the other instance misses nothing',

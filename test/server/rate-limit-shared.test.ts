@@ -3,15 +3,14 @@
  * Redis when REDIS_URL is set — so scaling out does not multiply the limits.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { openStore, type OpenStoreOptions } from '../../server/store/index.js';
+import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
 
 const blog = 'https://limits.example';
 const site = { id: 'limits', name: 'Limits', origin: blog, allowedOrigins: [blog] };
@@ -44,17 +43,13 @@ async function sharedLimit(a: FastifyInstance, b: FastifyInstance) {
 }
 
 describe('write rate limits across instances', () => {
-  const databaseUrl = process.env['TEST_DATABASE_URL'];
+  const databaseUrl = testDatabaseUrl;
   const redisUrl = process.env['TEST_REDIS_URL'];
-  const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = testSchemaName();
   const dirs: string[] = [];
   after(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-    if (!databaseUrl) return;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await dropTestSchema(schema);
   });
 
   it('are counted once for two instances sharing PostgreSQL', { skip: databaseUrl ? false : 'TEST_DATABASE_URL not set' }, async () => {

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import { defaultLimits } from '../../server/config.js';
 import { openStore } from '../../server/store/index.js';
 import type { NewComment, Store } from '../../server/store/store.js';
 import { exportSite, importSite } from '../../server/transfer/jsonl.js';
+import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blogtalk-transfer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,20 +107,14 @@ function roundTrip(name: string, makeTarget: () => Promise<Store>, skip: string 
 describe('export and import (JSON Lines)', () => {
   roundTrip('SQLite to SQLite', sqlite);
 
-  const databaseUrl = process.env['TEST_DATABASE_URL'];
-  const schema = `bt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = testDatabaseUrl;
+  const schema = testSchemaName();
   roundTrip(
     'SQLite to PostgreSQL',
     () => openStore({ databaseUrl: databaseUrl!, pgSchema: schema }),
     databaseUrl ? false : 'TEST_DATABASE_URL not set',
   );
-  after(async () => {
-    if (!databaseUrl) return;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  after(() => dropTestSchema(schema));
 
   it('reports bad lines with their number and imports the rest', async () => {
     const source = await sqlite();
