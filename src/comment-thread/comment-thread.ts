@@ -186,14 +186,27 @@ export class CommentThreadElement extends BlogtalkElement {
   /** Back online after the thread could not be loaded: load it again. */
   #onOnline = () => this.#list?.error && this.#retry();
 
+  /**
+   * Signed in (again): send the comments that failed because the session had expired. They
+   * waited as "Couldn't post: Your sign-in has expired…" until now.
+   */
+  #onLogin = () => {
+    const outbox = this.#watching?.[0];
+    for (const record of outbox?.records() ?? []) {
+      if (record.state === 'failed' && record.lastError?.status === 401) void outbox!.retry(record.id);
+    }
+  };
+
   override connectedCallback(): void {
     super.connectedCallback();
+    this.addEventListener('login', this.#onLogin);
     addEventListener('hashchange', this.#onHashChange);
     addEventListener('online', this.#onOnline);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.removeEventListener('login', this.#onLogin);
     removeEventListener('hashchange', this.#onHashChange);
     removeEventListener('online', this.#onOnline);
     this.#watching?.[1]();

@@ -12,6 +12,7 @@ import { HttpBackend } from '../../src/data/http-backend.js';
 import { backoff, createOutbox, idbStore, type Outbox, type OutboxRecord } from '../../src/data/outbox.js';
 import '../../src/index.js';
 import type { CommentThreadElement } from '../../src/index.js';
+import { LoginEvent } from '../../src/events.js';
 import {
   $,
   $$,
@@ -234,6 +235,23 @@ describe('the offline outbox', function () {
     expect((await posted).detail.id).to.equal(second);
     expect((await list(post)).comments.map((c) => c.body)).to.deep.equal(['Refused once']);
     expect(notice(element)).to.equal('Your comment was posted.');
+  });
+
+  it('holds a comment refused with 401 (sign-in expired) and sends it once the writer signs in again', async () => {
+    const { element, post } = await setUp();
+    await fault({ fault: { mode: 'status', status: 401, count: 1 } });
+    const failed = oneEvent(element, 'comment-failed');
+    await submitted(element, 'After signing in again');
+    expect((await failed).detail.status).to.equal(401);
+    await until(() => state(element).startsWith('Couldn’t post:'), 'held in place');
+    expect((await list(post)).total).to.equal(0);
+
+    // The reader signs in again: <login-picker> announces it, and the comment goes.
+    const posted = oneEvent(element, 'comment-posted');
+    const picker = element.shadowRoot!.querySelector('login-picker')!;
+    picker.dispatchEvent(new LoginEvent({ provider: 'demo', name: 'Bob' }));
+    await posted;
+    expect((await list(post)).comments.map((c) => c.body)).to.deep.equal(['After signing in again']);
   });
 
   it('discards a failed comment, and retries one on Retry', async () => {
