@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, User } from '../store/store.js';
 import { hashToken, randomToken } from './tokens.js';
+import { HttpError } from '../http/errors.js';
 
 export const SESSION_COOKIE = 'blogtalk_session';
 
@@ -75,6 +76,18 @@ export class Sessions {
     const user = await this.options.store.getUser(session.userId);
     if (!user) return { kind: 'invalid' };
     return { kind: 'user', user, idHash, provider: session.provider, expires: session.expires };
+  }
+
+  /**
+   * Who the request's cookie belongs to, for a route that accepts guests and signed-in users
+   * alike: a session that is no longer valid clears the cookie and answers 401
+   * `session_expired`, so the writer is asked to sign in again.
+   */
+  async current(request: FastifyRequest, reply: FastifyReply): Promise<Exclude<SessionState, { kind: 'invalid' }>> {
+    const state = await this.read(request);
+    if (state.kind !== 'invalid') return state;
+    reply.header('Set-Cookie', this.cookie(null));
+    throw new HttpError(401, 'session_expired', 'Your sign-in has expired. Please sign in again.');
   }
 
   /** Revokes the request's session (if any) and clears the cookie. */

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Site, Store } from '../store/store.js';
+import { canonicalPostUrl } from '../domain/post-url.js';
 import { HttpError } from './errors.js';
 
 /** In `allowedOrigins`, the origin the server itself is reached at (used by the demo site). */
@@ -27,6 +28,18 @@ export class SiteDirectory {
     if (this.#byOrigin.size > 10_000) this.#byOrigin.clear();
     this.#byOrigin.set(origin, { site, until: this.now() + this.ttlMs });
     return site;
+  }
+
+  /**
+   * A post's canonical URL and its site, or the 4xx that says why not: 400 `invalid_post_url`
+   * for anything but an http(s) URL, 404 `unknown_site` when no site has its origin.
+   */
+  async resolvePost(rawUrl: string): Promise<{ site: Site; url: string }> {
+    const url = canonicalPostUrl(rawUrl);
+    if (!url) throw new HttpError(400, 'invalid_post_url', 'The post must be an http(s) URL.');
+    const site = await this.byOrigin(url.origin);
+    if (!site) throw new HttpError(404, 'unknown_site', `No site is registered for ${url.origin}.`);
+    return { site, url: url.href };
   }
 
   /** Forget cached lookups (after a site is added or changed on this instance). */

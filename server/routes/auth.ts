@@ -20,7 +20,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oauth from 'openid-client';
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
-import { canonicalPostUrl } from '../domain/post-url.js';
 import { createMailer, EMAIL_ISSUER, EMAIL_LINK_SECONDS, normaliseEmail, type EmailOptions, type Mailer } from '../auth/email.js';
 import { createProviders, ProviderError, type Provider, type ProviderConfig } from '../auth/providers.js';
 import type { Sessions } from '../auth/sessions.js';
@@ -148,11 +147,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
   }
 
   async function siteOfPost(rawUrl: string): Promise<Site> {
-    const url = canonicalPostUrl(rawUrl);
-    if (!url) throw new HttpError(400, 'invalid_post_url', 'The post must be an http(s) URL.');
-    const site = await sites.byOrigin(url.origin);
-    if (!site) throw new HttpError(404, 'unknown_site', `No site is registered for ${url.origin}.`);
-    return site;
+    return (await sites.resolvePost(rawUrl)).site;
   }
 
   /**

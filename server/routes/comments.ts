@@ -4,7 +4,7 @@ import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
 import { userAvatar } from './auth.js';
-import { canonicalPostUrl, httpUrl } from '../domain/post-url.js';
+import { httpUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { Lru } from '../http/lru.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
@@ -107,18 +107,8 @@ const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOptions): Promise<void> {
   const { store, sites, limits, secret, now, sessions } = opts;
-  const readSession = async (request: FastifyRequest, reply: FastifyReply): Promise<SessionState> => {
-    const state: SessionState = sessions ? await sessions.read(request) : { kind: 'none' };
-    if (state.kind === 'invalid') {
-      if (sessions) reply.header('Set-Cookie', sessions.cookie(null));
-      throw new HttpError(401, 'session_expired', 'Your sign-in has expired. Please sign in again.');
-    }
-    return state;
-  };
-  /** After `applyCors` accepted the exact origin: let the browser send and read with the session cookie. */
-  const allowCredentials = (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.headers.origin) reply.header('Access-Control-Allow-Credentials', 'true');
-  };
+  const readSession = (request: FastifyRequest, reply: FastifyReply): Promise<SessionState> =>
+    sessions ? sessions.current(request, reply) : Promise.resolve({ kind: 'none' });
   /** Keys whose first request is still being stored on this instance. */
   const inFlight = new Set<string>();
   /** Serialized pages by (site, post, page size, cursor), with the stamp they were made at. */
@@ -129,14 +119,6 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
   );
 
   app.addSchema(commentSchema);
-
-  async function resolvePost(rawUrl: string): Promise<{ site: Site; url: string }> {
-    const url = canonicalPostUrl(rawUrl);
-    if (!url) throw new HttpError(400, 'invalid_post_url', 'The post must be an http(s) URL.');
-    const site = await sites.byOrigin(url.origin);
-    if (!site) throw new HttpError(404, 'unknown_site', `No site is registered for ${url.origin}.`);
-    return { site, url: url.href };
-  }
 
   app.get<{ Querystring: { post: string; 'page-size'?: number; before?: string } }>(
     '/api/v1/comments',
@@ -176,9 +158,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       },
     },
     async (request, reply) => {
-      const { site, url } = await resolvePost(request.query.post);
+      const { site, url } = await sites.resolvePost(request.query.post);
       applyCors(site, request, reply);
-      allowCredentials(request, reply);
       const pageSize = request.query['page-size'] ?? limits.pageSizeDefault;
       const before = request.query.before || null;
       // Reads are served from serialized pages while the thread's stamp (published total and
@@ -268,9 +249,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         );
       }
       const input = request.body;
-      const { site, url } = await resolvePost(input.post);
+      const { site, url } = await sites.resolvePost(input.post);
       applyCors(site, request, reply);
-      allowCredentials(request, reply);
       const session = await readSession(request, reply);
 
       let name: string;
@@ -439,9 +419,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       },
     },
     async (request, reply) => {
-      const { site, url } = await resolvePost(request.body.post);
+      const { site, url } = await sites.resolvePost(request.body.post);
       applyCors(site, request, reply);
-      allowCredentials(request, reply);
       if (!request.body.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
       await authorise(request, reply, site, request.params.id, request.body.editToken, 'edit');
       const existing = await store.getComment(site.id, request.params.id);
@@ -483,9 +462,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       },
     },
     async (request, reply) => {
-      const { site, url } = await resolvePost(request.body.post);
+      const { site, url } = await sites.resolvePost(request.body.post);
       applyCors(site, request, reply);
-      allowCredentials(request, reply);
       await authorise(request, reply, site, request.params.id, request.body.editToken, 'delete');
       const existing = await store.getComment(site.id, request.params.id);
       if (!existing || existing.postUrl !== url) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');

@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sessions } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
-import { canonicalPostUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
 import type { Site, Store } from '../store/store.js';
@@ -49,21 +48,13 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
   const { store, sites, sessions, limits, secret, now } = opts;
 
   async function resolve(rawPost: string, request: FastifyRequest, reply: FastifyReply): Promise<{ site: Site; post: string }> {
-    const url = canonicalPostUrl(rawPost);
-    if (!url) throw new HttpError(400, 'invalid_post_url', 'The post must be an http(s) URL.');
-    const site = await sites.byOrigin(url.origin);
-    if (!site) throw new HttpError(404, 'unknown_site', `No site is registered for ${url.origin}.`);
+    const { site, url } = await sites.resolvePost(rawPost);
     applyCors(site, request, reply);
-    if (request.headers.origin) reply.header('Access-Control-Allow-Credentials', 'true');
-    return { site, post: url.href };
+    return { site, post: url };
   }
 
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    const state = await sessions.read(request);
-    if (state.kind === 'invalid') {
-      reply.header('Set-Cookie', sessions.cookie(null));
-      throw new HttpError(401, 'session_expired', 'Your sign-in has expired. Please sign in again.');
-    }
+    const state = await sessions.current(request, reply);
     return state.kind === 'user' ? state.user : null;
   }
 
