@@ -170,3 +170,25 @@ export class ControlledBackend implements Backend {
     for (const resolve of this.#holds.splice(0)) resolve();
   }
 }
+
+/** Timers that run only when the test advances the clock. */
+export class Clock {
+  time = Date.now();
+  timers: { at: number; fn: () => void }[] = [];
+  now = () => this.time;
+  schedule = (fn: () => void, ms: number) => {
+    const timer = { at: this.time + ms, fn };
+    this.timers.push(timer);
+    return () => void (this.timers = this.timers.filter((t) => t !== timer));
+  };
+  /** Delay of the next timer from now, or null. */
+  next(): number | null {
+    return this.timers.length ? Math.min(...this.timers.map((t) => t.at)) - this.time : null;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.timers.filter((t) => t.at <= this.time);
+    this.timers = this.timers.filter((t) => t.at > this.time);
+    for (const timer of due) timer.fn();
+  }
+}

@@ -17,31 +17,13 @@ import { createOutbox, idbStore, type Outbox } from '../../src/data/outbox.js';
 import '../../src/index.js';
 import type { CommentThreadElement } from '../../src/index.js';
 import { seed as fixedSeed } from '/__blogtalk__/server.js';
-import { bodies, newPost, proxy, server, until } from './helpers.js';
+import { bodies, Clock, newPost, proxy, server, until } from './helpers.js';
 
 type Fault = { mode: 'none' | 'status' | 'drop-response'; status?: number; retryAfter?: number; count?: number };
 const command = (payload: { fault?: Fault; down?: boolean; up?: boolean } = {}) =>
   executeServerCommand<unknown, typeof payload>('blogtalk-fault', payload);
 
 const store = createStore('blogtalk', 'outbox');
-
-/** Timers that run only when the test advances the clock. */
-class Clock {
-  time = Date.now();
-  timers: { at: number; fn: () => void }[] = [];
-  now = () => this.time;
-  schedule = (fn: () => void, ms: number) => {
-    const timer = { at: this.time + ms, fn };
-    this.timers.push(timer);
-    return () => void (this.timers = this.timers.filter((t) => t !== timer));
-  };
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.timers.filter((t) => t.at <= this.time);
-    this.timers = this.timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.fn();
-  }
-}
 
 /** One page visit: a thread and its outbox. */
 interface Visit {

@@ -17,6 +17,7 @@ import {
   $,
   $$,
   bodies,
+  Clock,
   guestField,
   heading,
   newPost,
@@ -39,28 +40,6 @@ type Fault = { mode: 'none' | 'status' | 'drop-response' | 'hang' | 'reset'; sta
 
 const fault = (payload: { fault?: Fault; down?: boolean; up?: boolean } = {}) =>
   executeServerCommand<Stats, typeof payload>('blogtalk-fault', payload);
-
-/** Timers that run only when the test advances the clock. */
-class Clock {
-  time = Date.now();
-  timers: { at: number; fn: () => void }[] = [];
-  now = () => this.time;
-  schedule = (fn: () => void, ms: number) => {
-    const timer = { at: this.time + ms, fn };
-    this.timers.push(timer);
-    return () => void (this.timers = this.timers.filter((t) => t !== timer));
-  };
-  /** Delay of the next timer from now, or null. */
-  next(): number | null {
-    return this.timers.length ? Math.min(...this.timers.map((t) => t.at)) - this.time : null;
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.timers.filter((t) => t.at <= this.time);
-    this.timers = this.timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.fn();
-  }
-}
 
 const store = createStore('blogtalk', 'outbox');
 
