@@ -266,75 +266,93 @@ abstract class OAuth2Provider implements Provider {
   }): Promise<UserProfile>;
 }
 
-class GitHubProvider extends OAuth2Provider {
-  constructor(
-    info: PublicProvider,
-    private readonly c: Extract<ProviderConfig, { type: 'github' }>,
-  ) {
-    super(info, c.allowInsecure ?? false);
-  }
-  #config() {
-    return this.configuration(
-      {
-        issuer: 'https://github.com',
-        authorizationUrl: this.c.authorizationUrl ?? 'https://github.com/login/oauth/authorize',
-        tokenUrl: this.c.tokenUrl ?? 'https://github.com/login/oauth/access_token',
-      },
-      this.c.clientId,
-      this.c.clientSecret,
-    );
-  }
-  async start(p: { redirectUri: string; state: string; codeChallenge: string }): Promise<StartedSignIn> {
-    const url = client.buildAuthorizationUrl(this.#config(), {
-      redirect_uri: p.redirectUri,
-      scope: 'read:user',
-      state: p.state,
-      code_challenge: p.codeChallenge,
-      code_challenge_method: 'S256',
-      allow_signup: 'true',
-    });
-    return { url, data: null };
-  }
-  async finish(p: { callbackUrl: URL; state: string; codeVerifier: string }): Promise<UserProfile> {
-    const token = await this.exchange(this.#config(), p);
-    const user = await userApi(fetch, `${this.c.apiUrl ?? 'https://api.github.com'}/user`, token);
-    if (typeof user['id'] !== 'number' && typeof user['id'] !== 'string') {
-      throw new ProviderError('GitHub sent no user id', 'provider_error');
-    }
-    return {
-      issuer: 'https://github.com',
-      subject: String(user['id']),
-      name: str(user['name']) ?? str(user['login']) ?? 'GitHub user',
-      picture: httpsOrNull(user['avatar_url']),
-      website: httpsOrNull(user['blog']) ?? httpsOrNull(user['html_url']),
-      email: null,
-    };
-  }
+/** What tells one "OAuth 2 + a user API" service from another. */
+interface OAuth2Preset {
+  /** Shown in errors: "GitHub sent no user id". */
+  label: string;
+  /** The issuer users are keyed by (with the subject). */
+  issuer: string;
+  /** The authorization server's own identifier (openid-client's `issuer`). */
+  authServer: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  apiUrl: string;
+  /** Path of the signed-in user's profile under `apiUrl`. */
+  userPath: string;
+  /** Extra authorization parameters (scope and the like). */
+  params: Record<string, string>;
+  /** The user's profile from the user API's answer; null when it names no user. */
+  profile(user: Record<string, unknown>): Omit<UserProfile, 'issuer'> | null;
 }
 
-class WordPressProvider extends OAuth2Provider {
+const oauth2Presets: Record<'github' | 'wordpress', OAuth2Preset> = {
+  github: {
+    label: 'GitHub',
+    issuer: 'https://github.com',
+    authServer: 'https://github.com',
+    authorizationUrl: 'https://github.com/login/oauth/authorize',
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+    apiUrl: 'https://api.github.com',
+    userPath: '/user',
+    params: { scope: 'read:user', allow_signup: 'true' },
+    profile: (user) =>
+      typeof user['id'] !== 'number' && typeof user['id'] !== 'string'
+        ? null
+        : {
+            subject: String(user['id']),
+            name: str(user['name']) ?? str(user['login']) ?? 'GitHub user',
+            picture: httpsOrNull(user['avatar_url']),
+            website: httpsOrNull(user['blog']) ?? httpsOrNull(user['html_url']),
+            email: null,
+          },
+  },
+  wordpress: {
+    label: 'WordPress.com',
+    issuer: 'https://wordpress.com',
+    authServer: 'https://public-api.wordpress.com',
+    authorizationUrl: 'https://public-api.wordpress.com/oauth2/authorize',
+    tokenUrl: 'https://public-api.wordpress.com/oauth2/token',
+    apiUrl: 'https://public-api.wordpress.com',
+    userPath: '/rest/v1.1/me',
+    params: { response_type: 'code', scope: 'auth' },
+    profile: (me) =>
+      me['ID'] === undefined
+        ? null
+        : {
+            subject: String(me['ID']),
+            name: str(me['display_name']) ?? str(me['username']) ?? 'WordPress.com user',
+            picture: httpsOrNull(me['avatar_URL']),
+            website: httpsOrNull(me['profile_URL']),
+            email: me['email_verified'] === true ? str(me['email']) : null,
+          },
+  },
+};
+
+/** A fixed OAuth 2 service with a user API (GitHub, WordPress.com), from its preset. */
+class PresetOAuth2Provider extends OAuth2Provider {
+  readonly #config: client.Configuration;
+  readonly #apiUrl: string;
   constructor(
     info: PublicProvider,
-    private readonly c: Extract<ProviderConfig, { type: 'wordpress' }>,
+    private readonly preset: OAuth2Preset,
+    c: Extract<ProviderConfig, { type: 'github' | 'wordpress' }>,
   ) {
     super(info, c.allowInsecure ?? false);
-  }
-  #config() {
-    return this.configuration(
+    this.#config = this.configuration(
       {
-        issuer: 'https://public-api.wordpress.com',
-        authorizationUrl: this.c.authorizationUrl ?? 'https://public-api.wordpress.com/oauth2/authorize',
-        tokenUrl: this.c.tokenUrl ?? 'https://public-api.wordpress.com/oauth2/token',
+        issuer: preset.authServer,
+        authorizationUrl: c.authorizationUrl ?? preset.authorizationUrl,
+        tokenUrl: c.tokenUrl ?? preset.tokenUrl,
       },
-      this.c.clientId,
-      this.c.clientSecret,
+      c.clientId,
+      c.clientSecret,
     );
+    this.#apiUrl = c.apiUrl ?? preset.apiUrl;
   }
   async start(p: { redirectUri: string; state: string; codeChallenge: string }): Promise<StartedSignIn> {
-    const url = client.buildAuthorizationUrl(this.#config(), {
+    const url = client.buildAuthorizationUrl(this.#config, {
       redirect_uri: p.redirectUri,
-      response_type: 'code',
-      scope: 'auth',
+      ...this.preset.params,
       state: p.state,
       code_challenge: p.codeChallenge,
       code_challenge_method: 'S256',
@@ -342,17 +360,10 @@ class WordPressProvider extends OAuth2Provider {
     return { url, data: null };
   }
   async finish(p: { callbackUrl: URL; state: string; codeVerifier: string }): Promise<UserProfile> {
-    const token = await this.exchange(this.#config(), p);
-    const me = await userApi(fetch, `${this.c.apiUrl ?? 'https://public-api.wordpress.com'}/rest/v1.1/me`, token);
-    if (me['ID'] === undefined) throw new ProviderError('WordPress.com sent no user id', 'provider_error');
-    return {
-      issuer: 'https://wordpress.com',
-      subject: String(me['ID']),
-      name: str(me['display_name']) ?? str(me['username']) ?? 'WordPress.com user',
-      picture: httpsOrNull(me['avatar_URL']),
-      website: httpsOrNull(me['profile_URL']),
-      email: me['email_verified'] === true ? str(me['email']) : null,
-    };
+    const token = await this.exchange(this.#config, p);
+    const profile = this.preset.profile(await userApi(fetch, `${this.#apiUrl}${this.preset.userPath}`, token));
+    if (!profile) throw new ProviderError(`${this.preset.label} sent no user id`, 'provider_error');
+    return { issuer: this.preset.issuer, ...profile };
   }
 }
 
@@ -476,10 +487,8 @@ export function createProviders(configs: ProviderConfig[], ctx: ProviderContext)
         );
         break;
       case 'github':
-        providers.set(id, new GitHubProvider(info, c));
-        break;
       case 'wordpress':
-        providers.set(id, new WordPressProvider(info, c));
+        providers.set(id, new PresetOAuth2Provider(info, oauth2Presets[c.type], c));
         break;
       case 'mastodon':
         providers.set(id, new MastodonProvider(info, c, ctx));
