@@ -7,6 +7,9 @@
 import pg from 'pg';
 import {
   commentExtras,
+  type AuthorData,
+  type AuthorRef,
+  type ErasureResult,
   encodeCursor,
   type AuthTransaction,
   type CommentAuthorship,
@@ -201,6 +204,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (post_id, target, liker)
   );
   CREATE INDEX likes_recent ON likes (post_id, target, created);`,
+  // 6 (privacy): one-time codes may also be a guest's emailed export/erase link.
+  `ALTER TABLE one_time_codes DROP CONSTRAINT one_time_codes_purpose_check,
+     ADD CONSTRAINT one_time_codes_purpose_check CHECK (purpose IN ('handoff', 'email', 'owner-setup', 'privacy'));`,
 ];
 
 interface UserRow {
@@ -300,6 +306,8 @@ const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c
   c.deleted, c.author_picture`;
 
 const SELECT_COMMENT = `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id`;
+
+const SELECT_COMMENT_WITH_TITLE = `SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id`;
 
 const SELECT_COMMENT_BY_ID = `${SELECT_COMMENT} WHERE c.site_id = $1 AND c.id = $2`;
 
@@ -922,6 +930,96 @@ export class PostgresStore implements Store {
         }
         await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [siteId, id]);
         return 'removed';
+      }),
+    );
+  }
+
+  // --- privacy --------------------------------------------------------------------------------
+
+  exportAuthor(author: AuthorRef): Promise<AuthorData> {
+    return this.#track(() =>
+      // One snapshot, so the parts agree with each other.
+      this.#transaction(async (client): Promise<AuthorData> => {
+        const { rows } =
+          'userId' in author
+            ? await client.query<CommentRow & { post_title: string | null }>(
+                `${SELECT_COMMENT_WITH_TITLE} WHERE c.user_id = $1 ORDER BY c.seq`,
+                [author.userId],
+              )
+            : await client.query<CommentRow & { post_title: string | null }>(
+                `${SELECT_COMMENT_WITH_TITLE} WHERE c.site_id = $1 AND c.user_id IS NULL AND lower(c.author_email) = $2 ORDER BY c.seq`,
+                [author.siteId, author.email.toLowerCase()],
+              );
+        const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
+        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [] };
+        const user = (await client.query<UserRow>('SELECT * FROM users WHERE id = $1', [author.userId])).rows[0];
+        const sessions = await client.query<{ provider: string | null; created: Date; expires: Date; revoked: Date | null }>(
+          'SELECT provider, created, expires, revoked FROM sessions WHERE user_id = $1 ORDER BY created, id_hash',
+          [author.userId],
+        );
+        const likes = await client.query<{ site_id: string; url: string; target: string; created: Date }>(
+          `SELECT p.site_id, p.url, l.target, l.created FROM likes l JOIN posts p ON p.id = l.post_id
+           WHERE l.liker = $1 ORDER BY l.created, p.id, l.target`,
+          [`user:${author.userId}`],
+        );
+        return {
+          user: user ? toUser(user) : null,
+          sessions: sessions.rows,
+          comments,
+          likes: likes.rows.map((r) => ({ siteId: r.site_id, postUrl: r.url, commentId: r.target || null, created: r.created })),
+        };
+      }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
+    );
+  }
+
+  eraseAuthor(author: AuthorRef, now: Date): Promise<ErasureResult> {
+    return this.#track(() =>
+      this.#transaction(async (client): Promise<ErasureResult> => {
+        // Deepest first, so an author's replies to themselves go before the comment they answer.
+        const order = 'ORDER BY depth DESC, seq DESC';
+        const { rows } =
+          'userId' in author
+            ? await client.query<{ site_id: string; id: string; post_id: number; deleted: boolean }>(
+                `SELECT site_id, id, post_id, deleted FROM comments WHERE user_id = $1 ${order}`,
+                [author.userId],
+              )
+            : await client.query<{ site_id: string; id: string; post_id: number; deleted: boolean }>(
+                `SELECT site_id, id, post_id, deleted FROM comments
+                 WHERE site_id = $1 AND user_id IS NULL AND lower(author_email) = $2 ${order}`,
+                [author.siteId, author.email.toLowerCase()],
+              );
+        // Lock (and give a fresh version to) every post touched, in id order, before looking
+        // for replies: no reply can arrive between the check and the delete.
+        for (const post of [...new Set(rows.map((r) => r.post_id))].sort((a, b) => a - b)) await bumpPost(client, post);
+        const result: ErasureResult = { removed: 0, emptied: 0, likes: 0, sessions: 0, user: false };
+        for (const row of rows) {
+          const replies = await client.query('SELECT 1 FROM comments WHERE site_id = $1 AND parent_id = $2 LIMIT 1', [
+            row.site_id,
+            row.id,
+          ]);
+          if ((replies.rowCount ?? 0) > 0) {
+            await client.query(
+              `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
+                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL
+               WHERE site_id = $1 AND id = $2`,
+              [row.site_id, row.id, now],
+            );
+            if (!row.deleted) result.emptied += 1;
+          } else {
+            await client.query('DELETE FROM likes WHERE post_id = $1 AND target = $2', [row.post_id, row.id]);
+            await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [row.site_id, row.id]);
+            result.removed += 1;
+          }
+        }
+        if ('userId' in author) {
+          const id = author.userId;
+          result.likes = (await client.query('DELETE FROM likes WHERE liker = $1', [`user:${id}`])).rowCount ?? 0;
+          result.sessions = (await client.query('DELETE FROM sessions WHERE user_id = $1', [id])).rowCount ?? 0;
+          await client.query('DELETE FROM site_owners WHERE user_id = $1', [id]);
+          await client.query('DELETE FROM one_time_codes WHERE user_id = $1', [id]);
+          result.user = ((await client.query('DELETE FROM users WHERE id = $1', [id])).rowCount ?? 0) > 0;
+        }
+        return result;
       }),
     );
   }

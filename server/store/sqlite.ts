@@ -9,6 +9,9 @@
 import Database from 'better-sqlite3';
 import {
   commentExtras,
+  type AuthorData,
+  type AuthorRef,
+  type ErasureResult,
   encodeCursor,
   type AuthTransaction,
   type CommentAuthorship,
@@ -177,6 +180,22 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (post_id, target, liker)
   ) STRICT;
   CREATE INDEX likes_recent ON likes (post_id, target, created);`,
+  // 5 (privacy): one-time codes may also be a guest's emailed export/erase link. SQLite cannot
+  // alter a CHECK, so the (short-lived) codes table is rebuilt.
+  `CREATE TABLE one_time_codes_new (
+    hash    TEXT PRIMARY KEY, -- SHA-256 of the code
+    purpose TEXT NOT NULL CHECK (purpose IN ('handoff', 'email', 'owner-setup', 'privacy')),
+    site_id TEXT,
+    user_id TEXT,
+    origin  TEXT,
+    nonce   TEXT,
+    data    TEXT,
+    expires INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO one_time_codes_new SELECT hash, purpose, site_id, user_id, origin, nonce, data, expires FROM one_time_codes;
+  DROP TABLE one_time_codes;
+  ALTER TABLE one_time_codes_new RENAME TO one_time_codes;
+  CREATE INDEX one_time_codes_expires ON one_time_codes (expires);`,
 ];
 
 interface UserRow {
@@ -803,6 +822,93 @@ export class SqliteStore implements Store {
       else s.removeComment.run(siteId, id);
       this.#bumpPost(existing.post_id);
       return emptied ? 'emptied' : 'removed';
+    });
+  }
+
+  // --- privacy --------------------------------------------------------------------------------
+
+  async exportAuthor(author: AuthorRef): Promise<AuthorData> {
+    const db = this.#db;
+    // One read transaction, so the parts agree with each other.
+    return db.transaction((): AuthorData => {
+      const select = `SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id`;
+      const rows =
+        'userId' in author
+          ? db.prepare<[string], CommentRow & { post_title: string | null }>(`${select} WHERE c.user_id = ? ORDER BY c.seq`).all(author.userId)
+          : db
+              .prepare<[string, string], CommentRow & { post_title: string | null }>(
+                `${select} WHERE c.site_id = ? AND c.user_id IS NULL AND lower(c.author_email) = ? ORDER BY c.seq`,
+              )
+              .all(author.siteId, author.email.toLowerCase());
+      const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
+      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [] };
+      const user = this.#stmts.userById.get(author.userId);
+      const sessions = db
+        .prepare<[string], { provider: string | null; created: number; expires: number; revoked: number | null }>(
+          'SELECT provider, created, expires, revoked FROM sessions WHERE user_id = ? ORDER BY created, rowid',
+        )
+        .all(author.userId)
+        .map((r) => ({
+          provider: r.provider,
+          created: new Date(r.created),
+          expires: new Date(r.expires),
+          revoked: r.revoked === null ? null : new Date(r.revoked),
+        }));
+      const likes = db
+        .prepare<[string], { site_id: string; url: string; target: string; created: number }>(
+          `SELECT p.site_id, p.url, l.target, l.created FROM likes l JOIN posts p ON p.id = l.post_id
+           WHERE l.liker = ? ORDER BY l.created, l.rowid`,
+        )
+        .all(`user:${author.userId}`)
+        .map((r) => ({ siteId: r.site_id, postUrl: r.url, commentId: r.target || null, created: new Date(r.created) }));
+      return { user: user ? toUser(user) : null, sessions, comments, likes };
+    })();
+  }
+
+  async eraseAuthor(author: AuthorRef, now: Date): Promise<ErasureResult> {
+    return this.#enqueue((): ErasureResult => {
+      const db = this.#db;
+      const s = this.#stmts;
+      type Row = { site_id: string; id: string; post_id: number; deleted: number };
+      // Deepest first, so an author's replies to themselves go before the comment they answer.
+      const order = 'ORDER BY depth DESC, seq DESC';
+      const rows =
+        'userId' in author
+          ? db.prepare<[string], Row>(`SELECT site_id, id, post_id, deleted FROM comments WHERE user_id = ? ${order}`).all(author.userId)
+          : db
+              .prepare<[string, string], Row>(
+                `SELECT site_id, id, post_id, deleted FROM comments
+                 WHERE site_id = ? AND user_id IS NULL AND lower(author_email) = ? ${order}`,
+              )
+              .all(author.siteId, author.email.toLowerCase());
+      const empty = db.prepare<[number, string, string]>(`
+        UPDATE comments SET deleted = 1, edited = ?, body = '', author_name = '', author_email = NULL,
+          author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL
+        WHERE site_id = ? AND id = ?`);
+      const unlike = db.prepare<[number, string]>('DELETE FROM likes WHERE post_id = ? AND target = ?');
+      const result: ErasureResult = { removed: 0, emptied: 0, likes: 0, sessions: 0, user: false };
+      const posts = new Set<number>();
+      for (const row of rows) {
+        posts.add(row.post_id);
+        if (s.hasReplies.get(row.site_id, row.id)) {
+          empty.run(now.getTime(), row.site_id, row.id);
+          if (!row.deleted) result.emptied += 1;
+        } else {
+          unlike.run(row.post_id, row.id); // likes of a comment that is gone
+          s.removeComment.run(row.site_id, row.id);
+          result.removed += 1;
+        }
+      }
+      for (const post of posts) this.#bumpPost(post);
+      if ('userId' in author) {
+        const id = author.userId;
+        result.likes = db.prepare<[string]>('DELETE FROM likes WHERE liker = ?').run(`user:${id}`).changes;
+        result.sessions = db.prepare<[string]>('DELETE FROM sessions WHERE user_id = ?').run(id).changes;
+        db.prepare<[string]>('DELETE FROM site_owners WHERE user_id = ?').run(id);
+        db.prepare<[string]>('DELETE FROM one_time_codes WHERE user_id = ?').run(id);
+        result.user = db.prepare<[string]>('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+      }
+      return result;
     });
   }
 

@@ -176,7 +176,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore {
+export interface Store extends AuthStore, PrivacyStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -254,8 +254,11 @@ export interface Session {
   expires: Date;
 }
 
-/** `handoff`: popup/redirect sign-in → widget (≤ 60 s); `email`: emailed link (≤ 15 min); `owner-setup`: CLI link. */
-export type OneTimePurpose = 'handoff' | 'email' | 'owner-setup';
+/**
+ * `handoff`: popup/redirect sign-in → widget (≤ 60 s); `email`: emailed link (≤ 15 min); `owner-setup`: CLI link;
+ * `privacy`: a guest's emailed export/erase link (≤ 15 min).
+ */
+export type OneTimePurpose = 'handoff' | 'email' | 'owner-setup' | 'privacy';
 
 /** A single-use code; only the SHA-256 of the code itself is stored. */
 export interface OneTimeCode {
@@ -350,6 +353,70 @@ export interface AuthStore {
    * "This comment was deleted." so replies keep their context), null when not found.
    */
   deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Privacy: everything stored about one author, to export or erase.
+
+/**
+ * Whose data: a signed-in user (everything of theirs on this server: the account is not per
+ * site), or a guest by the email address given with their comments on one site, compared
+ * case-insensitively. Guest lookups never match comments of signed-in users (no linking by email).
+ */
+export type AuthorRef = { userId: string } | { siteId: string; email: string };
+
+/** One of the author's comments, with its post's title. */
+export interface AuthorComment extends StoredComment {
+  postTitle: string | null;
+}
+
+/** One of the author's likes (signed-in users only). */
+export interface AuthorLike {
+  siteId: string;
+  postUrl: string;
+  /** The liked comment, or null for the post itself. */
+  commentId: string | null;
+  created: Date;
+}
+
+/** A session as an export shows it: dates only, never its hash. */
+export interface AuthorSession {
+  provider: string | null;
+  created: Date;
+  expires: Date;
+  revoked: Date | null;
+}
+
+export interface AuthorData {
+  /** The account (signed-in authors), else null. */
+  user: User | null;
+  sessions: AuthorSession[];
+  /** Oldest first (by `seq`). */
+  comments: AuthorComment[];
+  likes: AuthorLike[];
+}
+
+export interface ErasureResult {
+  /** Comments deleted outright. */
+  removed: number;
+  /** Comments kept, emptied, as "This comment was deleted." because others replied. */
+  emptied: number;
+  likes: number;
+  sessions: number;
+  /** Whether an account was removed. */
+  user: boolean;
+}
+
+/** The store's privacy half; `Store` includes it. */
+export interface PrivacyStore {
+  /** Everything stored about the author (nothing about anyone else). */
+  exportAuthor(author: AuthorRef): Promise<AuthorData>;
+  /**
+   * Erases the author in one transaction: each comment removed, or emptied (like
+   * `deleteComment`) where replies by others remain; their likes and sessions removed, the
+   * account removed. Every post touched gets a fresh version.
+   */
+  eraseAuthor(author: AuthorRef, now: Date): Promise<ErasureResult>;
 }
 
 export class InvalidCursorError extends Error {
