@@ -21,6 +21,7 @@ import { Sessions, type CookieMode } from './auth/sessions.js';
 import { createGuardedFetch, type GuardedFetchOptions } from './http/guarded-fetch.js';
 import { WebmentionReceiver, webmentionRoutes } from './webmention/receive.js';
 import { authRoutes } from './routes/auth.js';
+import { privacyRoutes } from './routes/privacy.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -210,6 +211,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     ...(options.auth?.email ? { email: options.auth.email } : {}),
     ...(options.auth?.outbound ? { outbound: options.auth.outbound } : {}),
+  });
+  await app.register(privacyRoutes, {
+    store,
+    sites,
+    sessions,
+    limits,
+    now,
+    ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
+    ...(options.auth?.email ? { email: options.auth.email } : {}),
   });
   // Expired sessions, codes and sign-ins are removed now and then.
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
