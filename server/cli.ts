@@ -10,6 +10,7 @@
  *   sites                     the registered sites
  *   make-owner <site-id> <issuer> <subject>   mark a signed-in user as an owner of the site
  *   owner-link <site-id>      print a single-use setup code (1 hour) that makes whoever redeems it signed in an owner
+ *   export-author / erase-author   one commenter's data (see `privacy/cli.ts`)
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -25,6 +26,7 @@ import { importWordPress } from './transfer/wordpress.js';
 import type { ImportReport } from './transfer/writer.js';
 import { hashToken, randomToken } from './auth/tokens.js';
 import type { Store } from './store/store.js';
+import { authorCommand, authorUsage } from './privacy/cli.js';
 
 // --- site owners (sign-in) ----------------------------------------------------------------
 
@@ -95,6 +97,7 @@ const usage = `usage: npm run cli -- <command>
   sites                     list the registered sites
   make-owner <site-id> <issuer> <subject>   make a user (who has signed in once) an owner of the site
   owner-link <site-id>      print a single-use owner setup code, valid one hour
+${authorUsage}
 Add --demo to work on the demo data (data/demo).`;
 
 async function write(out: Writable, line: string): Promise<void> {
@@ -114,6 +117,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const owner = await ownerCommand(store, command, args);
     if (owner !== null) return owner;
+    const privacy = await authorCommand(store, command, args);
+    if (privacy !== null) return privacy;
     switch (command) {
       case 'sites':
         for (const site of await store.listSites()) console.log(`${site.id}\t${site.origin}\t${site.allowedOrigins.join(',')}`);
