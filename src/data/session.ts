@@ -106,6 +106,13 @@ export const redeem = async (server: string, code: string, nonce: string | null,
 /** Ends the server session and clears its cookie. */
 export const logout = (server: string, signal?: AbortSignal) => call<unknown>(server, 'logout', signal, {});
 
+/**
+ * The signed-in reader's own data (`/api/v1/me/…`): the personal-data document, or (`erase`)
+ * erasing it, which also ends the session. `site` is any URL of the blog.
+ */
+export const myData = (server: string, site: string, erase?: boolean) =>
+  call<object>(server, `../me/${erase ? 'erase' : 'export'}`, undefined, erase ? { site, confirm: true } : { site });
+
 /** Asks for a sign-in link by email; it leads back to this page (`#blogtalk-code=…`). */
 export function emailLink(server: string, post: string, email: string, signal?: AbortSignal): Promise<unknown> {
   const nonce = newNonce();

@@ -7,6 +7,7 @@ import {
   getProviders,
   getSession,
   logout,
+  myData,
   newNonce,
   redeem,
   SessionError,
@@ -40,7 +41,8 @@ const FIELDS: readonly [Field, type: string, autocomplete: string][] = [
  * whether to remember them in this browser), or a reader signed in with one of the providers
  * the server offers ("Fill in your details below or click an icon to log in:"). A provider's
  * button opens its sign-in in a popup (a full-page round trip when popups are blocked); once
- * signed in it shows "You are commenting using your X account. (Log Out / Change)".
+ * signed in it shows "You are commenting using your X account. (Log Out / Change)", and "Your
+ * data: Download · Erase" (the server's JSON document as a file; erasing asks first, then signs out).
  * The composer of `<comment-thread>` reads `user`, or else the guest details through `guest`,
  * `reportValidity()` and `remember()`.
  *
@@ -83,6 +85,7 @@ export class LoginPickerElement extends BlogtalkElement {
     _error: { state: true },
     _asking: { state: true },
     _mailing: { state: true },
+    _erasing: { state: true },
   };
 
   /** The blogtalk server that offers sign-in (else the loading script's `data-server` or origin). */
@@ -110,6 +113,8 @@ export class LoginPickerElement extends BlogtalkElement {
   /** The Mastodon-kind provider whose instance is being asked for. */
   private _asking: LoginProvider | null = null;
   private _mailing = false;
+  /** Asking "Erase everything?". */
+  private _erasing = false;
   #load?: AbortController;
   #signIn?: AbortController;
 
@@ -182,7 +187,7 @@ export class LoginPickerElement extends BlogtalkElement {
 
   #signedIn(user: SessionUser): void {
     this._user = user;
-    this._changing = false;
+    this._changing = this._erasing = false;
     this._error = this._status = '';
     this.dispatchEvent(new LoginEvent({ provider: user.provider ?? '', name: user.name }));
   }
@@ -233,6 +238,31 @@ export class LoginPickerElement extends BlogtalkElement {
     }
   }
 
+  /** Your data: Download saves the server's JSON document as a file; Erase (confirmed) erases and signs out. */
+  async #data(erase?: boolean): Promise<void> {
+    const server = this.#server;
+    const post = this.#post;
+    if (!server || !post) return;
+    this._error = '';
+    try {
+      const data = await myData(server, post, erase);
+      if (erase) {
+        this._user = null;
+        this._erasing = false;
+        this._status = this.#m.erased;
+        this.dispatchEvent(new LogoutEvent());
+        return;
+      }
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+      a.download = 'blogtalk-personal-data.json';
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1e4);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
   async #email(address: string): Promise<void> {
     const server = this.#server;
     const post = this.#post;
@@ -246,6 +276,12 @@ export class LoginPickerElement extends BlogtalkElement {
       this.#fail(error);
     }
   }
+
+  /** Shows the erase question, with focus on its safe answer (Keep). */
+  #askErase = () => {
+    this._erasing = true;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('#keep')?.focus());
+  };
 
   /** The guest details as typed, trimmed. */
   get guest(): GuestDetails {
@@ -291,9 +327,18 @@ export class LoginPickerElement extends BlogtalkElement {
               type="button"
               class="link"
               @click=${() => (this._changing = true)}
-            >${m.change}</button>)
+            >${m.change}</button>)<br />
+            ${m.yourData} <button type="button" class="link" @click=${() => this.#data()}>${m.download}</button> ·
+            <button type="button" class="link" aria-expanded=${this._erasing} @click=${this.#askErase}>${m.erase}</button>
           </p>
         </div>
+        ${this._erasing
+          ? html`<div role="group" aria-labelledby="erase-ask" class="field">
+              <p id="erase-ask">${m.eraseAsk}</p>
+              <button type="button" @click=${() => this.#data(true)}>${m.eraseYes}</button>
+              <button type="button" id="keep" @click=${() => (this._erasing = false)}>${m.keep}</button>
+            </div>`
+          : nothing}
         ${status}`;
     }
     const asking = this._asking;

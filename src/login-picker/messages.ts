@@ -14,6 +14,13 @@ const en = {
   yourEmail: 'Your email address',
   emailSent: 'Check your email: the link signs you in here.',
   failed: 'Signing in did not work. Please try again.',
+  yourData: 'Your data:',
+  download: 'Download',
+  erase: 'Erase',
+  eraseAsk: 'Erase your comments, likes and account? This cannot be undone.',
+  eraseYes: 'Erase everything',
+  keep: 'Keep',
+  erased: 'Your data is erased and you are signed out.',
 };
 
 export type PickerMessages = typeof en;
@@ -32,6 +39,13 @@ const catalogs: Record<string, PickerMessages> = {
     yourEmail: 'Deine E-Mail-Adresse',
     emailSent: 'Sieh in deine E-Mails: Der Link meldet dich hier an.',
     failed: 'Die Anmeldung hat nicht geklappt. Bitte versuche es noch einmal.',
+    yourData: 'Deine Daten:',
+    download: 'Herunterladen',
+    erase: 'Löschen',
+    eraseAsk: 'Deine Kommentare, Likes und dein Konto löschen? Das lässt sich nicht rückgängig machen.',
+    eraseYes: 'Alles löschen',
+    keep: 'Behalten',
+    erased: 'Deine Daten sind gelöscht und du bist abgemeldet.',
   },
   ar: {
     logInWith: 'تسجيل الدخول عبر {name}',
@@ -45,6 +59,13 @@ const catalogs: Record<string, PickerMessages> = {
     yourEmail: 'بريدك الإلكتروني',
     emailSent: 'تفقّد بريدك: الرابط يسجّل دخولك هنا.',
     failed: 'تعذّر تسجيل الدخول. حاول مرة أخرى.',
+    yourData: 'بياناتك:',
+    download: 'تنزيل',
+    erase: 'محو',
+    eraseAsk: 'محو تعليقاتك وإعجاباتك وحسابك؟ لا يمكن التراجع عن ذلك.',
+    eraseYes: 'محو كل شيء',
+    keep: 'إبقاء',
+    erased: 'تم محو بياناتك وتسجيل خروجك.',
   },
 };
 
