@@ -870,6 +870,8 @@ export class PostgresStore implements Store {
       await this.#pool.query('DELETE FROM one_time_codes WHERE expires <= $1', [now]);
       await this.#pool.query('DELETE FROM auth_transactions WHERE expires <= $1', [now]);
       await this.#pool.query('DELETE FROM sessions WHERE expires <= $1', [now]);
+      // Rate-limit windows are keyed by client address: none is kept past a day.
+      await this.#pool.query(`DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'`);
     });
   }
 

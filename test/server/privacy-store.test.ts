@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStore } from '../../server/store/index.js';
 import type { NewComment, Store, StoredComment, UserProfile } from '../../server/store/store.js';
 import { dropTestSchema, skipWithoutPostgres, testDatabaseUrl, testSchemaName } from '../support/pg-schema.js';
@@ -219,3 +220,32 @@ privacyContract(
   skipWithoutPostgres,
   () => dropTestSchema(schema),
 );
+
+describe('PostgreSQL: rate-limit counters (keyed by client address)', () => {
+  const pgSchema = testSchemaName();
+  let store: Store;
+  before(async () => {
+    if (!skipWithoutPostgres) store = await openStore({ databaseUrl: testDatabaseUrl, pgSchema });
+  });
+  after(async () => {
+    if (skipWithoutPostgres) return;
+    await store.close();
+    await dropTestSchema(pgSchema);
+  });
+
+  it('are gone a day after their window started, at the next purge', { skip: skipWithoutPostgres }, async () => {
+    const counter = store.sharedHitCounter()!;
+    await counter.hit('203.0.113.7', 60_000);
+    await counter.hit('203.0.113.8', 60_000);
+    const client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    try {
+      await client.query(`UPDATE ${pgSchema}.rate_limits SET window_start = now() - interval '25 hours' WHERE key = '203.0.113.7'`);
+      await store.purgeExpiredAuth(new Date());
+      const { rows } = await client.query<{ key: string }>(`SELECT key FROM ${pgSchema}.rate_limits ORDER BY key`);
+      assert.deepEqual(rows.map((r) => r.key), ['203.0.113.8']);
+    } finally {
+      await client.end();
+    }
+  });
+});
