@@ -37,7 +37,7 @@ export interface PrivacyRoutesOptions {
 }
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** One emailed link per address and site per this many milliseconds, at most (mail bombing). */
+/** One emailed link per address, site and action per this many milliseconds, at most (mail bombing). */
 const PER_ADDRESS_MS = 60_000;
 
 export async function privacyRoutes(app: FastifyInstance, opts: PrivacyRoutesOptions): Promise<void> {
@@ -200,7 +200,7 @@ export async function privacyRoutes(app: FastifyInstance, opts: PrivacyRoutesOpt
   );
 
   async function mailLink(site: Site, email: string, action: PrivacyAction, link: (code: string) => string): Promise<void> {
-    const key = `${site.id}\n${email}`;
+    const key = `${site.id}\n${email}\n${action}`;
     const at = now().getTime();
     if ((lastMailed.get(key) ?? -Infinity) > at - PER_ADDRESS_MS) return;
     const { comments } = await store.exportAuthor({ siteId: site.id, email });
