@@ -113,6 +113,10 @@ export const logout = (server: string, signal?: AbortSignal) => call<unknown>(se
 export const myData = (server: string, site: string, erase?: boolean) =>
   call<object>(server, `../me/${erase ? 'erase' : 'export'}`, undefined, erase ? { site, confirm: true } : { site });
 
+/** A guest's export or erase: the server emails a confirmation link (and answers the same whether or not it does). */
+export const dataLink = (server: string, site: string, email: string, action: string) =>
+  call(server, '../privacy/request', undefined, { site, email, action }, false);
+
 /** Asks for a sign-in link by email; it leads back to this page (`#blogtalk-code=…`). */
 export function emailLink(server: string, post: string, email: string, signal?: AbortSignal): Promise<unknown> {
   const nonce = newNonce();

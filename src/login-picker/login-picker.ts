@@ -8,6 +8,7 @@ import {
   getSession,
   logout,
   myData,
+  dataLink,
   newNonce,
   redeem,
   SessionError,
@@ -86,6 +87,7 @@ export class LoginPickerElement extends BlogtalkElement {
     _asking: { state: true },
     _mailing: { state: true },
     _erasing: { state: true },
+    _dataMail: { state: true },
   };
 
   /** The blogtalk server that offers sign-in (else the loading script's `data-server` or origin). */
@@ -115,6 +117,8 @@ export class LoginPickerElement extends BlogtalkElement {
   private _mailing = false;
   /** Asking "Erase everything?". */
   private _erasing = false;
+  /** A guest asking for their data by email. */
+  private _dataMail = false;
   #load?: AbortController;
   #signIn?: AbortController;
 
@@ -277,6 +281,23 @@ export class LoginPickerElement extends BlogtalkElement {
     }
   }
 
+  /** A guest's "Download"/"Erase" by email: the server mails a link to confirm on its own page. */
+  #requestData = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const server = this.#server;
+    const post = this.#post;
+    const email = this.renderRoot.querySelector<HTMLInputElement>('#data-email')!.value.trim();
+    if (!server || !post || !email) return;
+    this._error = '';
+    try {
+      await dataLink(server, post, email, (event.submitter as HTMLButtonElement).value);
+      this._dataMail = false;
+      this._status = this.#m.dataSent;
+    } catch (error) {
+      this.#fail(error);
+    }
+  };
+
   /** Shows the erase question, with focus on its safe answer (Keep). */
   #askErase = () => {
     this._erasing = true;
@@ -356,13 +377,21 @@ export class LoginPickerElement extends BlogtalkElement {
           </button>`,
         )}
         ${email
-          ? html`<button type="button" class="link" @click=${() => (this._mailing = !this._mailing)}>${m.emailMe}</button>`
+          ? html`<button type="button" class="link" @click=${() => (this._mailing = !this._mailing)}>${m.emailMe}</button>
+              <button type="button" class="link" @click=${() => (this._dataMail = !this._dataMail)}>${m.guestData}</button>`
           : nothing}
       </p>
       ${asking
         ? this.#prompt('instance', 'text', m.instance, (value) => this.#start(asking, value))
         : nothing}
       ${this._mailing ? this.#prompt('login-email', 'email', m.yourEmail, (value) => this.#email(value)) : nothing}
+      ${this._dataMail
+        ? html`<form class="field prompt" @submit=${this.#requestData}>
+            <label for="data-email">${m.yourEmail}</label>
+            <input id="data-email" part="input" type="email" required />
+            <button value="export">${m.download}</button> <button value="erase">${m.erase}</button>
+          </form>`
+        : nothing}
       ${status}
       <div part="guest" class="guest">
         ${FIELDS.map(([field, type, autocomplete]) => {

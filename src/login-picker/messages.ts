@@ -21,6 +21,8 @@ const en = {
   eraseYes: 'Erase everything',
   keep: 'Keep',
   erased: 'Your data is erased and you are signed out.',
+  guestData: 'Your data by email',
+  dataSent: 'If comments were written here with that address, an email with a link to confirm is on its way.',
 };
 
 export type PickerMessages = typeof en;
@@ -46,6 +48,8 @@ const catalogs: Record<string, PickerMessages> = {
     eraseYes: 'Alles löschen',
     keep: 'Behalten',
     erased: 'Deine Daten sind gelöscht und du bist abgemeldet.',
+    guestData: 'Deine Daten per E-Mail',
+    dataSent: 'Falls hier mit dieser Adresse kommentiert wurde, kommt eine E-Mail mit einem Bestätigungslink.',
   },
   ar: {
     logInWith: 'تسجيل الدخول عبر {name}',
@@ -66,6 +70,8 @@ const catalogs: Record<string, PickerMessages> = {
     eraseYes: 'محو كل شيء',
     keep: 'إبقاء',
     erased: 'تم محو بياناتك وتسجيل خروجك.',
+    guestData: 'بياناتك عبر البريد',
+    dataSent: 'إن كانت هناك تعليقات بهذا العنوان هنا، فسيصلك بريد فيه رابط للتأكيد.',
   },
 };
 

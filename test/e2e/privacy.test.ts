@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
 import { chromiumArgs, requireChromium } from '../support/chromium.mjs';
 import { startServerProcess, type ServerProcess } from '../support/processes.js';
 
@@ -18,16 +20,52 @@ const PICKER = "document.querySelector('comment-thread').shadowRoot.querySelecto
 let browser: Browser;
 let server: ServerProcess;
 let home: string;
+/** A real SMTP server on loopback: the demo server sends guests' links here. */
+let smtp: SMTPServer;
+const inbox: string[] = [];
 
 before(async () => {
   browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });
-  server = await startServerProcess({ demo: true, env: { BLOGTALK_DEMO_IDP_PORT: '0' } });
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        inbox.push(Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  server = await startServerProcess({
+    demo: true,
+    env: {
+      BLOGTALK_DEMO_IDP_PORT: '0',
+      BLOGTALK_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}?ignoreTLS=true`,
+      BLOGTALK_MAIL_FROM: 'comments@demo.example',
+    },
+  });
   home = `http://localhost:${server.port}/`;
 });
 after(async () => {
   await browser?.close();
   await server?.dispose();
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
+
+/** Waits for the next email and returns the privacy link in it. */
+async function nextLink(count: number): Promise<string> {
+  for (let waited = 0; inbox.length <= count; waited += 50) {
+    assert.ok(waited < 10_000, 'no email came');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const link = /http:\/\/[^\s]+\/privacy\/[A-Za-z0-9_-]+\?action=(export|erase)/.exec(inbox.at(-1)!)?.[0];
+  assert.ok(link, inbox.at(-1));
+  return link;
+}
 
 async function signedInPage(): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ acceptDownloads: true });
@@ -102,5 +140,55 @@ describe('Your data (signed in)', () => {
     assert.equal(await page.getByText(text).count(), 0, 'the comment is gone');
     assert.deepEqual(problems, []);
     await page.context().close();
+  });
+});
+
+describe('Your data by email (guests)', () => {
+  it('asks for a link from the picker, downloads on the confirmation page, then erases the same way', async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    await page.goto(home);
+    const email = `guest-${Date.now()}@example.org`;
+    const text = `Guest remark ${Date.now()}`;
+    await page.getByLabel(/^Name/).fill('Gwen');
+    await page.getByLabel(/^Email/).fill(email);
+    await page.getByRole('textbox', { name: /^Comment/ }).fill(text);
+    await page.getByRole('button', { name: 'Post Comment' }).click();
+    await page.locator('[part~="comment"]').filter({ hasText: text }).waitFor();
+
+    const ask = async (action: 'Download' | 'Erase') => {
+      const count = inbox.length;
+      await page.getByRole('button', { name: 'Your data by email' }).click();
+      await page.getByRole('textbox', { name: 'Your email address' }).fill(email);
+      if (action === 'Download') assert.deepEqual(await axeViolations(page), []);
+      await page.getByRole('button', { name: action, exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'If comments were written here with that address' }).waitFor();
+      return nextLink(count);
+    };
+
+    const exportLink = await ask('Download');
+    const confirmation = await context.newPage();
+    await confirmation.goto(exportLink);
+    await confirmation.getByRole('heading', { name: 'Download your comments' }).waitFor();
+    const [download] = await Promise.all([
+      confirmation.waitForEvent('download'),
+      confirmation.getByRole('button', { name: 'Download my comments' }).click(),
+    ]);
+    const doc = JSON.parse(await readFile((await download.path())!, 'utf8')) as { comments: Array<{ body: string; authorEmail: string }> };
+    assert.deepEqual(doc.comments.map((c) => [c.body, c.authorEmail]), [[text, email]]);
+
+    const eraseLink = await ask('Erase');
+    await confirmation.goto(eraseLink);
+    await confirmation.getByRole('button', { name: 'Erase my comments' }).click();
+    await confirmation.getByRole('heading', { name: 'Your comments are erased' }).waitFor();
+    await confirmation.getByText('1 removed').waitFor();
+
+    await page.reload();
+    await page.locator('[part~="comment"]').first().waitFor();
+    assert.equal(await page.getByText(text).count(), 0, 'the comment is gone');
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });
