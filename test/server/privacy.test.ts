@@ -14,6 +14,7 @@ import { buildApp } from '../../server/app.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
+import { openSse } from '../support/sse-client.js';
 
 const blog = 'https://blog.example.org';
 const PUBLIC_URL = 'https://comments.example.test';
@@ -213,6 +214,39 @@ describe('privacy: export and erase one’s own data', () => {
       ],
     );
     assert.ok(!page.comments.some((c) => c.id === lone.id));
+  });
+
+  it('leaves the live stream consistent: no event for an erasure, and a replay shows the comment emptied', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/events?site=${encodeURIComponent(blog)}`;
+    const post = newPost();
+    const ada = await signIn('ada', 'ada@example.org');
+    const live = await openSse(url, { origin: blog });
+    try {
+      const secret = `Ada's words ${counter}`;
+      const hers = await comment(post, secret, ada);
+      const seen = await live.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === hers.id);
+      await comment(post, 'Gus answers', { name: 'Gus', email: 'gus@example.org' }, hers.id);
+      assert.equal((await me('erase', ada.cookie, { confirm: true })).statusCode, 200);
+      const after = await comment(post, 'Gus again', { name: 'Gus', email: 'gus@example.org' });
+      await live.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === after.id);
+      const since = live.events.slice(live.events.indexOf(seen) + 1);
+      assert.equal(since.filter((e) => e.event === 'comment').length, 2, 'the two new comments, nothing for the erasure');
+      assert.ok(!since.some((e) => e.data.includes(secret)));
+
+      // A reader who missed it all and reconnects gets the comment as it is now: emptied.
+      const again = await openSse(url, { origin: blog, 'last-event-id': String(Number(seen.id) - 1) });
+      try {
+        const replayed = await again.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === hers.id);
+        assert.deepEqual([JSON.parse(replayed.data).body, JSON.parse(replayed.data).deleted], ['This comment was deleted.', true]);
+        await again.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === after.id);
+        assert.ok(!again.events.some((e) => e.data.includes(secret) || e.data.includes('ada@example.org')));
+      } finally {
+        again.close();
+      }
+    } finally {
+      live.close();
+    }
   });
 
   /** Asks for a guest link and returns it (after the email arrives). */
