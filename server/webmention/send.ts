@@ -7,7 +7,7 @@
  * endpoint cannot be reached or answers 5xx / 429.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { mf2 } from 'microformats-parser';
+import { Parser } from 'htmlparser2';
 import type { GuardedFetch } from '../http/guarded-fetch.js';
 
 /** Most announcements waiting on one instance; more are dropped (and logged). */
@@ -33,9 +33,18 @@ export async function discoverEndpoint(fetch: GuardedFetch, target: string): Pro
     if (match && rel && rel[1]!.toLowerCase().split(/\s+/).includes('webmention')) return new URL(match[1]!, base).href;
   }
   if (!/html/i.test(res.headers.get('content-type') ?? '')) return null;
-  // microformats-parser collects rel values of <link> and <a> in document order.
-  const { rels } = mf2(await res.text(), { baseUrl: base }) as unknown as { rels: Record<string, string[]> };
-  return rels['webmention']?.[0] ?? null;
+  // The first <link> or <a> (in document order) whose rel includes webmention and has an href.
+  let found: string | null = null;
+  const parser = new Parser({
+    onopentag(name, attributes) {
+      const rel = (attributes['rel'] ?? '').toLowerCase().split(/\s+/);
+      if (found === null && (name === 'link' || name === 'a') && rel.includes('webmention') && attributes['href'] !== undefined) {
+        found = new URL(attributes['href'], base).href;
+      }
+    },
+  });
+  parser.end(await res.text());
+  return found;
 }
 
 class SendError extends Error {
