@@ -88,7 +88,7 @@ describe('<reblog-button>', () => {
     const shown = await responses(post, 1);
     expect(shown).to.have.length(1);
     expect(shown[0]).to.include('daveyone1 Says:');
-    expect(shown[0]).to.include('Reblogged this on Blog B.');
+    expect(shown[0]).to.include('Reblogged this on Blog B. Worth <b>reading</b>.', 'the commentary, as text');
   });
 
   it('refuses a second reblog to the same blog with the server’s message, and Undo removes it', async () => {
