@@ -1043,7 +1043,8 @@ export class PostgresStore implements Store {
           if (replies.rowCount) {
             await client.query(
               `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
-                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
+                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL,
+                 kind = 'comment', reblog_blog_name = NULL, reblog_url = NULL
                WHERE site_id = $1 AND id = $2`,
               [response.site_id, response.id, now],
             );

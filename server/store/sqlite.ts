@@ -908,8 +908,13 @@ export class SqliteStore implements Store {
       const s = this.#stmts;
       const response = row.response_site_id && row.response_id ? s.comment.get(row.response_site_id, row.response_id) : undefined;
       if (response && !response.deleted) {
-        if (s.hasReplies.get(response.site_id, response.id)) s.emptyComment.run(now.getTime(), response.site_id, response.id);
-        else s.removeComment.run(response.site_id, response.id);
+        if (s.hasReplies.get(response.site_id, response.id)) {
+          s.emptyComment.run(now.getTime(), response.site_id, response.id);
+          // Kept for its replies, it no longer says "Reblogged this on" nor links to the gone reblog.
+          this.#db
+            .prepare("UPDATE comments SET kind = 'comment', reblog_blog_name = NULL, reblog_url = NULL WHERE site_id = ? AND id = ?")
+            .run(response.site_id, response.id);
+        } else s.removeComment.run(response.site_id, response.id);
         this.#bumpPost(response.post_id);
       }
       return toReblog(row);

@@ -105,7 +105,9 @@ for (const [name, skip, open] of [
     const removed = await store.deleteReblog('b', r.id, new Date());
     assert.equal(removed?.id, r.id);
     assert.equal(await store.getReblog('b', r.id), null);
-    assert.equal((await store.getComment('a', `rb-${r.id}`))?.deleted, true);
+    const emptied = await store.getComment('a', `rb-${r.id}`);
+    assert.equal(emptied?.deleted, true, 'kept, emptied, for its reply');
+    assert.deepEqual([emptied?.kind, emptied?.reblogUrl, emptied?.reblogBlogName], ['comment', null, null], 'no longer a reblog');
     assert.equal(await store.reblogCount('a', post), 0);
     assert.ok((await store.threadStamp('a', post)).version > version);
     assert.equal(await store.deleteReblog('b', r.id, new Date()), null);
