@@ -15,7 +15,8 @@ import { styles } from './reblog-button.styles.js';
  * the comment server, or types its address, adds commentary if they like and confirms. Signed
  * out, the dialog offers `<login-picker>` first and continues once they are signed in. The
  * server's refusals (say, "You already reblogged this post on …") show in the dialog; after a
- * reblog, "Reblogged on <Blog>" links to it, with Undo.
+ * reblog, "Reblogged on <Blog>" links to it, with Undo. It speaks the language of its `lang`
+ * (or its page's): English, German or Arabic.
  *
  * @summary Reblog a post on one of your own blogs.
  * @tagname reblog-button
@@ -116,7 +117,7 @@ export class ReblogButtonElement extends BlogtalkElement {
     const field = (name: string) => String(data.get(name) ?? '').trim();
     const target = field('address') || field('target');
     if (!target) {
-      this._error = 'Choose one of your blogs or enter its address.';
+      this._error = this.localizer.t('reblogChoose');
       return;
     }
     const post = this.post!;
@@ -156,54 +157,56 @@ export class ReblogButtonElement extends BlogtalkElement {
   }
 
   protected override render(): TemplateResult {
+    const l = this.localizer;
     const done = this._done;
     const url = safeHttpUrl(done?.url);
     const error = html`<p class="error" role="alert">${this._error}</p>`;
     const close = () => this.#dialog.close();
     return html`<button part="reblog-button" type="button" aria-haspopup="dialog" @click=${this.#open}>
-        Reblog${this._count ? html` <span class="count">${this._count}</span>` : nothing}
+        ${l.t('reblog')}${this._count ? html` <span class="count">${this._count}</span>` : nothing}
       </button>
       <span class="done" role="status"
         >${done
-          ? html`Reblogged on ${url ? html`<a href=${url}>${done.blogName}</a>` : done.blogName}.
-              <button type="button" class="link" @click=${this.#undo}>Undo</button>`
+          ? html`${l.parts(l.messages.reblogDone, { blog: url ? html`<a href=${url}>${done.blogName}</a>` : done.blogName })}
+              <button type="button" class="link" @click=${this.#undo}>${l.t('reblogUndo')}</button>`
           : nothing}</span
       >
       ${done && !this.#dialog?.open ? error : nothing}
       <dialog part="dialog" aria-labelledby="title" @login=${this.#loadTargets} @close=${() => (this._error = '')}>
-        <h2 id="title">Reblog this post</h2>
+        <h2 id="title">${l.t('reblogTitle')}</h2>
         ${this._signedOut
-          ? html`<p>Sign in to reblog this on your blog.</p>
+          ? html`<p>${l.t('reblogSignIn')}</p>
               <login-picker exportparts="provider-button" .server=${this.server} .post=${this.post}></login-picker>
               ${error}
-              <button type="button" @click=${close}>Cancel</button>`
+              <button type="button" @click=${close}>${l.t('reblogCancel')}</button>`
           : this._targets
             ? this.#form(this._targets, error, close)
-            : html`<p role="status">Loading your blogs…</p>`}
+            : html`<p role="status">${l.t('reblogLoading')}</p>`}
       </dialog>`;
   }
 
   #form(targets: ReblogTarget[], error: TemplateResult, close: () => void): TemplateResult {
+    const l = this.localizer;
     return html`<form @submit=${this.#confirm}>
       ${targets.length
         ? html`<fieldset>
-            <legend>Reblog on</legend>
+            <legend>${l.t('reblogOn')}</legend>
             ${targets.map(
               (t, i) => html`<label class="choice"><input type="radio" name="target" value=${t.id} ?checked=${!i} />${t.name}</label>`,
             )}
           </fieldset>`
         : nothing}
       <p class="field">
-        <label for="address">${targets.length ? 'Or your blog’s address' : 'Your blog’s address'}</label>
+        <label for="address">${l.t('reblogAddress')}</label>
         <input id="address" name="address" type="url" placeholder="https://" />
       </p>
       <p class="field">
-        <label for="commentary">Commentary (optional)</label>
+        <label for="commentary">${l.t('reblogCommentary')}</label>
         <textarea id="commentary" name="commentary" rows="3" maxlength="5000"></textarea>
       </p>
       ${error}
-      <button type="submit" ?disabled=${this._busy}>Confirm</button>
-      <button type="button" @click=${close}>Cancel</button>
+      <button type="submit" ?disabled=${this._busy}>${l.t('reblogConfirm')}</button>
+      <button type="button" @click=${close}>${l.t('reblogCancel')}</button>
     </form>`;
   }
 }

@@ -51,6 +51,12 @@ describe('<reblog-button>', () => {
     await until(() => !dialog(button).open, 'Escape closes the dialog');
   });
 
+  it('speaks the language of its lang attribute', async () => {
+    const button = await fixture<Button>(html`<reblog-button lang="de" post=${newPost('reblog-de')} server=${server}></reblog-button>`);
+    await until(() => text($(button, '[part="reblog-button"]')) === 'Rebloggen', 'the German label');
+    expect(text($(button, '#title'))).to.equal('Diesen Beitrag rebloggen');
+  });
+
   it("lets the owner of blog B reblog a post with the keyboard; the post's thread says so", async () => {
     const code = await executeServerCommand<string, { name: string; owns: string[] }>('blogtalk-sign-in', {
       name: 'daveyone1',
