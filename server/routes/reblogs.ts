@@ -266,7 +266,10 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
       if (!(await store.isSiteOwner(site.id, user.id))) {
         throw new HttpError(403, 'not_owner', `Only an owner of ${site.name} can undo its reblogs.`);
       }
-      return { removed: (await store.deleteReblog(site.id, id, now())) !== null };
+      const removed = await store.deleteReblog(site.id, id, now());
+      // A reblog of a post elsewhere: announce again; its page now answers 410 Gone.
+      if (removed && !removed.responseId) opts.announce?.(pageUrl(request, site.id, id), removed.postUrl);
+      return { removed: removed !== null };
     },
   );
 
@@ -339,7 +342,11 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
         .header('Referrer-Policy', 'no-referrer')
         .type('text/html; charset=utf-8');
       if (!site || !reblog) {
-        return reply.code(404).send('<!doctype html><html lang="en"><title>Not found</title><p>There is no such reblog.</p></html>\n');
+        // Reblog ids are random: on a known blog, an unknown one is taken to be an undone reblog
+        // (410 Gone, which tells Webmention receivers to remove what it made).
+        return reply
+          .code(site ? 410 : 404)
+          .send('<!doctype html><html lang="en"><title>Not found</title><p>There is no such reblog.</p></html>\n');
       }
       reply.header('Cache-Control', 'public, max-age=60');
       return reblogPage(reblog, site, pageUrl(request, site.id, reblog.id));

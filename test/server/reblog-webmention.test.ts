@@ -90,7 +90,7 @@ describe('a reblog of a post on another server', () => {
       body: JSON.stringify({ post, target: 'davey', commentary: 'Worth reading.', pageTitle: 'Kerry and Lavrov' }),
     });
     assert.equal(res.status, 201, await res.clone().text());
-    const made = (await res.json()) as { url: string };
+    const made = (await res.json()) as { url: string; id: string };
     assert.ok(made.url.startsWith(`${originB}/reblogs/davey/`));
 
     await appB.announcer.settled();
@@ -104,6 +104,21 @@ describe('a reblog of a post on another server', () => {
     assert.equal(response!.author.name, 'daveyone1');
     assert.deepEqual(response!.reblog, { blogName: "Davey's Blog", url: made.url });
     assert.equal(response!.body, 'Worth reading.');
+
+    // Undo on B: the page is gone (410), announced again, and A removes the response.
+    const { id } = made;
+    const undo = await fetch(`${originB}/api/v1/reblogs/undo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://davey.example', cookie: `blogtalk_session=${session}` },
+      body: JSON.stringify({ site: 'davey', id }),
+    });
+    assert.equal(undo.status, 200);
+    await appB.announcer.settled();
+    await appA.webmentions.settled();
+    const after = (await (await fetch(`${endpointA.replace('/webmention', '')}/api/v1/comments?post=${encodeURIComponent(post)}`)).json()) as {
+      comments: unknown[];
+    };
+    assert.deepEqual(after.comments, []);
   });
 });
 

@@ -156,7 +156,7 @@ for (const [name, skip, open] of [
     assert.deepEqual(res.json(), { removed: true });
     assert.equal((await thread(post)).total, 0);
     assert.equal(await count(post), 0);
-    assert.equal((await page(made.url)).statusCode, 404);
+    assert.equal((await page(made.url)).statusCode, 410, 'gone, as Webmention receivers understand');
     assert.equal((await undo(davey, 'davey', made.id)).statusCode, 404);
     assert.equal((await reblog(davey, { post, target: 'davey' })).statusCode, 201);
   });
