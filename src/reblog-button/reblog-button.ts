@@ -76,9 +76,12 @@ export class ReblogButtonElement extends BlogtalkElement {
     return this.renderRoot.querySelector('dialog')!;
   }
 
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('post') || changed.has('server')) this._done = null;
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('post') || changed.has('server')) {
-      this._done = null;
       this.#backend?.reblogCount(this.post!).then(
         (count) => (this._count = count),
         () => {}, // no count is shown rather than an error next to a button
@@ -87,6 +90,7 @@ export class ReblogButtonElement extends BlogtalkElement {
   }
 
   async #open(): Promise<void> {
+    if (!this.#backend) return; // no post or no server: nothing to reblog
     this._error = '';
     this.#dialog.showModal();
     await this.#loadTargets();
