@@ -95,6 +95,7 @@ function blogtalkServer() {
       await srv?.close();
     },
     async executeCommand({ command, payload }) {
+      if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, payload.owns);
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);
       if (payload?.down) await proxy.down();

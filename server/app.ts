@@ -22,6 +22,8 @@ import { createGuardedFetch, type GuardedFetchOptions } from './http/guarded-fet
 import { WebmentionReceiver, webmentionRoutes } from './webmention/receive.js';
 import { authRoutes } from './routes/auth.js';
 import { privacyRoutes } from './routes/privacy.js';
+import { reblogRoutes } from './routes/reblogs.js';
+import { WebmentionSender } from './webmention/send.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -146,7 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.error(error);
       http = new HttpError(500, 'internal', 'Something went wrong on the comment server.');
     }
-    if (http.statusCode === 403) reply.removeHeader('Access-Control-Allow-Origin');
+    if (http.code.startsWith('origin_')) reply.removeHeader('Access-Control-Allow-Origin');
     reply.code(http.statusCode).headers(http.headers).send(errorBody(http.code, http.message));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -239,6 +241,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('webmentions', webmentions);
   app.addHook('preClose', async () => webmentions.stop());
   await app.register(webmentionRoutes, { receiver: webmentions, sites, limits });
+  const announcer = new WebmentionSender(createGuardedFetch(options.outbound ?? options.auth?.outbound ?? {}), app.log);
+  app.decorate('announcer', announcer);
+  app.addHook('preClose', async () => announcer.stop());
+  await app.register(reblogRoutes, {
+    store, sites, sessions, limits, secret: options.secret, now,
+    ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
+    announce: (source, target) => announcer.send(source, target),
+  });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -266,5 +276,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Webmentions being verified; `settled()` waits for them (tests). */
     webmentions: WebmentionReceiver;
+    /** Webmentions being sent for reblogs of posts elsewhere; `settled()` waits for them (tests). */
+    announcer: WebmentionSender;
   }
 }

@@ -109,6 +109,9 @@ async function main(): Promise<void> {
       port: Number(env.BLOGTALK_DEMO_IDP_PORT ?? (port === 0 ? 0 : port + 1)),
     });
     auth.providers = [devProvider.config, ...(auth.providers ?? [])];
+    // A second demo blog that the development account owns, to reblog the demo post on.
+    const { seedDemoReblogBlog } = await import('./demo-reblog.js');
+    await seedDemoReblogBlog(store, devProvider.issuer);
   }
 
   const trust = env.TRUST_PROXY;

@@ -4,6 +4,8 @@
  */
 export { CommentThreadElement } from './comment-thread/comment-thread.js';
 export { LoginPickerElement, type GuestDetails, type LoginProvider } from './login-picker/login-picker.js';
+export { ReblogButtonElement } from './reblog-button/reblog-button.js';
+export { ReblogEvent, type ReblogDetail } from './events.js';
 // The events fired today. events.ts also declares the ones later issues will fire
 // (login, logout, like-change, reblog); they join this list when they do.
 export {

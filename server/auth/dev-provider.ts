@@ -40,7 +40,7 @@ export interface DevProvider {
 
 export const DEV_PROVIDER_NAME = 'Demo sign-in (development only)';
 
-const defaultAccount: DevAccount = { sub: 'dev-reader', name: 'Dev Reader', email: 'dev-reader@example.invalid' };
+export const DEV_ACCOUNT: DevAccount = { sub: 'dev-reader', name: 'Dev Reader', email: 'dev-reader@example.invalid' };
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
@@ -49,7 +49,7 @@ function page(title: string, body: string): string {
 }
 
 export async function startDevProvider(options: DevProviderOptions): Promise<DevProvider> {
-  const account = options.account ?? defaultAccount;
+  const account = options.account ?? DEV_ACCOUNT;
   const clientId = 'blogtalk-dev';
   const clientSecret = randomBytes(24).toString('base64url');
   const host = options.host ?? '127.0.0.1';

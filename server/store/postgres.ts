@@ -38,6 +38,8 @@ import {
   type ThreadPage,
   type ThreadPageQuery,
   type ThreadStamp,
+  type Reblog,
+  type ReblogResult,
 } from './store.js';
 import type { CommentKind, CommentStatus } from '../../src/data/api-types.js';
 
@@ -207,7 +209,57 @@ const MIGRATIONS: readonly string[] = [
   // 6 (privacy): one-time codes may also be a guest's emailed export/erase link.
   `ALTER TABLE one_time_codes DROP CONSTRAINT one_time_codes_purpose_check,
      ADD CONSTRAINT one_time_codes_purpose_check CHECK (purpose IN ('handoff', 'email', 'owner-setup', 'privacy'));`,
+  // reblogs: a post quoted on one of its owner's blogs, once per (blog, post).
+  `CREATE TABLE reblogs (
+    site_id          text NOT NULL REFERENCES sites (id),
+    id               text NOT NULL,
+    post_url         text NOT NULL,
+    title            text,
+    excerpt          text,
+    commentary       text NOT NULL,
+    user_id          text NOT NULL,
+    author_name      text NOT NULL,
+    author_url       text,
+    created          timestamptz NOT NULL,
+    response_site_id text,
+    response_id      text,
+    PRIMARY KEY (site_id, id),
+    UNIQUE (site_id, post_url)
+  );
+  CREATE INDEX reblogs_recent ON reblogs (site_id, created);`,
 ];
+
+interface ReblogRow {
+  site_id: string;
+  id: string;
+  post_url: string;
+  title: string | null;
+  excerpt: string | null;
+  commentary: string;
+  user_id: string;
+  author_name: string;
+  author_url: string | null;
+  created: Date;
+  response_site_id: string | null;
+  response_id: string | null;
+}
+
+function toReblog(row: ReblogRow): Reblog {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    postUrl: row.post_url,
+    title: row.title,
+    excerpt: row.excerpt,
+    commentary: row.commentary,
+    userId: row.user_id,
+    authorName: row.author_name,
+    authorUrl: row.author_url,
+    created: row.created,
+    responseSiteId: row.response_site_id,
+    responseId: row.response_id,
+  };
+}
 
 interface UserRow {
   id: string;
@@ -1024,6 +1076,106 @@ export class PostgresStore implements Store {
         return result;
       }),
     );
+  }
+
+  // --- reblogs --------------------------------------------------------------------------------
+
+  createReblog(reblog: Reblog, response: NewComment | null): Promise<ReblogResult> {
+    return this.#track(async () => {
+      const r = reblog;
+      const result = await this.#transaction(async (client): Promise<ReblogResult> => {
+        // The unique (site_id, post_url) decides between concurrent reblogs of one post to one blog.
+        const inserted = await client.query(
+          `INSERT INTO reblogs (site_id, id, post_url, title, excerpt, commentary, user_id, author_name, author_url,
+             created, response_site_id, response_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (site_id, post_url) DO NOTHING`,
+          [
+            r.siteId, r.id, r.postUrl, r.title, r.excerpt, r.commentary, r.userId, r.authorName, r.authorUrl,
+            r.created, response?.siteId ?? null, response?.id ?? null,
+          ],
+        );
+        if (!inserted.rowCount) return { ok: false, reason: 'already_reblogged' };
+        let stored: StoredComment | null = null;
+        if (response) {
+          const created = await insertComment(client, response, 1);
+          if (!created.ok || created.replayed) throw new Error('reblog response not stored');
+          stored = created.comment;
+        }
+        return { ok: true, reblog: { ...r, responseSiteId: response?.siteId ?? null, responseId: response?.id ?? null }, response: stored };
+      });
+      if (result.ok && result.response) {
+        this.#announce({ siteId: result.response.siteId, commentId: result.response.id, seq: result.response.seq });
+      }
+      return result;
+    });
+  }
+
+  getReblog(siteId: string, id: string): Promise<Reblog | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<ReblogRow>('SELECT * FROM reblogs WHERE site_id = $1 AND id = $2', [siteId, id]);
+      return rows[0] ? toReblog(rows[0]) : null;
+    });
+  }
+
+  listReblogs(siteId: string, limit: number): Promise<Reblog[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<ReblogRow>(
+        'SELECT * FROM reblogs WHERE site_id = $1 ORDER BY created DESC, id DESC LIMIT $2',
+        [siteId, limit],
+      );
+      return rows.map(toReblog);
+    });
+  }
+
+  deleteReblog(siteId: string, id: string, now: Date): Promise<Reblog | null> {
+    return this.#track(() =>
+      this.#transaction(async (client) => {
+        const { rows } = await client.query<ReblogRow>('DELETE FROM reblogs WHERE site_id = $1 AND id = $2 RETURNING *', [siteId, id]);
+        const row = rows[0];
+        if (!row) return null;
+        const response = row.response_site_id && row.response_id ? await commentById(client, row.response_site_id, row.response_id) : undefined;
+        if (response && !response.deleted) {
+          await bumpPost(client, response.post_id);
+          const replies = await client.query('SELECT 1 FROM comments WHERE site_id = $1 AND parent_id = $2 LIMIT 1', [
+            response.site_id,
+            response.id,
+          ]);
+          if (replies.rowCount) {
+            await client.query(
+              `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
+                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL,
+                 kind = 'comment', reblog_blog_name = NULL, reblog_url = NULL
+               WHERE site_id = $1 AND id = $2`,
+              [response.site_id, response.id, now],
+            );
+          } else {
+            await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [response.site_id, response.id]);
+          }
+        }
+        return toReblog(row);
+      }),
+    );
+  }
+
+  reblogCount(siteId: string, postUrl: string): Promise<number> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ count: string }>(
+        `SELECT count(*) AS count FROM comments c JOIN posts p ON p.id = c.post_id
+         WHERE p.site_id = $1 AND p.url = $2 AND c.kind = 'reblog' AND c.status = 'published' AND NOT c.deleted`,
+        [siteId, postUrl],
+      );
+      return Number(rows[0]!.count);
+    });
+  }
+
+  sitesOwnedBy(userId: string): Promise<Site[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<SiteRow>(
+        'SELECT s.* FROM sites s JOIN site_owners o ON o.site_id = s.id WHERE o.user_id = $1 ORDER BY s.name, s.id',
+        [userId],
+      );
+      return rows.map(toSite);
+    });
   }
 
   /** Runs `work` unless closed, and lets `close()` wait for it. */

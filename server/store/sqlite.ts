@@ -38,6 +38,8 @@ import {
   type ThreadPage,
   type ThreadPageQuery,
   type ThreadStamp,
+  type Reblog,
+  type ReblogResult,
 } from './store.js';
 import type { CommentKind, CommentStatus } from '../../src/data/api-types.js';
 
@@ -196,7 +198,57 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE one_time_codes;
   ALTER TABLE one_time_codes_new RENAME TO one_time_codes;
   CREATE INDEX one_time_codes_expires ON one_time_codes (expires);`,
+  // reblogs: a post quoted on one of its owner's blogs, once per (blog, post).
+  `CREATE TABLE reblogs (
+    site_id          TEXT NOT NULL REFERENCES sites (id),
+    id               TEXT NOT NULL,
+    post_url         TEXT NOT NULL,
+    title            TEXT,
+    excerpt          TEXT,
+    commentary       TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    author_name      TEXT NOT NULL,
+    author_url       TEXT,
+    created          INTEGER NOT NULL,
+    response_site_id TEXT,
+    response_id      TEXT,
+    PRIMARY KEY (site_id, id),
+    UNIQUE (site_id, post_url)
+  ) STRICT;
+  CREATE INDEX reblogs_recent ON reblogs (site_id, created);`,
 ];
+
+interface ReblogRow {
+  site_id: string;
+  id: string;
+  post_url: string;
+  title: string | null;
+  excerpt: string | null;
+  commentary: string;
+  user_id: string;
+  author_name: string;
+  author_url: string | null;
+  created: number;
+  response_site_id: string | null;
+  response_id: string | null;
+}
+
+function toReblog(row: ReblogRow): Reblog {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    postUrl: row.post_url,
+    title: row.title,
+    excerpt: row.excerpt,
+    commentary: row.commentary,
+    userId: row.user_id,
+    authorName: row.author_name,
+    authorUrl: row.author_url,
+    created: new Date(row.created),
+    responseSiteId: row.response_site_id,
+    responseId: row.response_id,
+  };
+}
 
 interface UserRow {
   id: string;
@@ -910,6 +962,85 @@ export class SqliteStore implements Store {
       }
       return result;
     });
+  }
+
+  // --- reblogs --------------------------------------------------------------------------------
+
+  async createReblog(reblog: Reblog, response: NewComment | null): Promise<ReblogResult> {
+    const result = await this.#enqueue((): ReblogResult => {
+      const taken = this.#db.prepare('SELECT 1 FROM reblogs WHERE site_id = ? AND post_url = ?').get(reblog.siteId, reblog.postUrl);
+      if (taken) return { ok: false, reason: 'already_reblogged' };
+      let stored: StoredComment | null = null;
+      if (response) {
+        const created = this.#insertComment(response, 1);
+        if (!created.ok) throw new Error(`reblog response not stored: ${created.reason}`);
+        stored = created.comment;
+      }
+      const r = reblog;
+      this.#db
+        .prepare(
+          `INSERT INTO reblogs (site_id, id, post_url, title, excerpt, commentary, user_id, author_name, author_url,
+             created, response_site_id, response_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.siteId, r.id, r.postUrl, r.title, r.excerpt, r.commentary, r.userId, r.authorName, r.authorUrl,
+          r.created.getTime(), response?.siteId ?? null, response?.id ?? null,
+        );
+      return { ok: true, reblog: { ...r, responseSiteId: response?.siteId ?? null, responseId: response?.id ?? null }, response: stored };
+    });
+    if (result.ok && result.response) {
+      const event = { siteId: result.response.siteId, commentId: result.response.id, seq: result.response.seq };
+      for (const listener of this.#listeners) listener(event);
+    }
+    return result;
+  }
+
+  async getReblog(siteId: string, id: string): Promise<Reblog | null> {
+    const row = this.#db.prepare<[string, string], ReblogRow>('SELECT * FROM reblogs WHERE site_id = ? AND id = ?').get(siteId, id);
+    return row ? toReblog(row) : null;
+  }
+
+  async listReblogs(siteId: string, limit: number): Promise<Reblog[]> {
+    return this.#db
+      .prepare<[string, number], ReblogRow>('SELECT * FROM reblogs WHERE site_id = ? ORDER BY created DESC, rowid DESC LIMIT ?')
+      .all(siteId, limit)
+      .map(toReblog);
+  }
+
+  deleteReblog(siteId: string, id: string, now: Date): Promise<Reblog | null> {
+    return this.#enqueue(() => {
+      const row = this.#db.prepare<[string, string], ReblogRow>('DELETE FROM reblogs WHERE site_id = ? AND id = ? RETURNING *').get(siteId, id);
+      if (!row) return null;
+      const s = this.#stmts;
+      const response = row.response_site_id && row.response_id ? s.comment.get(row.response_site_id, row.response_id) : undefined;
+      if (response && !response.deleted) {
+        if (s.hasReplies.get(response.site_id, response.id)) {
+          s.emptyComment.run(now.getTime(), response.site_id, response.id);
+          // Kept for its replies, it no longer says "Reblogged this on" nor links to the gone reblog.
+          this.#db
+            .prepare("UPDATE comments SET kind = 'comment', reblog_blog_name = NULL, reblog_url = NULL WHERE site_id = ? AND id = ?")
+            .run(response.site_id, response.id);
+        } else s.removeComment.run(response.site_id, response.id);
+        this.#bumpPost(response.post_id);
+      }
+      return toReblog(row);
+    });
+  }
+
+  async reblogCount(siteId: string, postUrl: string): Promise<number> {
+    return this.#db
+      .prepare<[string, string], { count: number }>(
+        `SELECT count(*) AS count FROM comments c JOIN posts p ON p.id = c.post_id
+         WHERE p.site_id = ? AND p.url = ? AND c.kind = 'reblog' AND c.status = 'published' AND c.deleted = 0`,
+      )
+      .get(siteId, postUrl)!.count;
+  }
+
+  async sitesOwnedBy(userId: string): Promise<Site[]> {
+    return this.#db
+      .prepare<[string], SiteRow>('SELECT s.* FROM sites s JOIN site_owners o ON o.site_id = s.id WHERE o.user_id = ? ORDER BY s.name, s.id')
+      .all(userId)
+      .map(toSite);
   }
 
   /** Gives a post a fresh version (a new value from the comment sequence) after an edit or delete. */

@@ -176,7 +176,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore {
+export interface Store extends AuthStore, PrivacyStore, ReblogStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -417,6 +417,53 @@ export interface PrivacyStore {
    * account removed. Every post touched gets a fresh version.
    */
   eraseAuthor(author: AuthorRef, now: Date): Promise<ErasureResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reblogs: a post quoted on one of its owner's blogs, with a "reblog" response on the original.
+
+/** A reblog: the record on the reblogging (target) blog that quotes the original post. */
+export interface Reblog {
+  /** Random id, unique within its site. */
+  id: string;
+  /** The blog it was reblogged on. */
+  siteId: string;
+  /** The original post's canonical URL (on this server or anywhere else). */
+  postUrl: string;
+  title: string | null;
+  excerpt: string | null;
+  /** The reblogger's own words ('' for none). */
+  commentary: string;
+  userId: string;
+  authorName: string;
+  authorUrl: string | null;
+  created: Date;
+  /** The "reblog" response on the original's thread (when that is on this server), else null. */
+  responseSiteId: string | null;
+  responseId: string | null;
+}
+
+export type ReblogResult =
+  | { ok: true; reblog: Reblog; response: StoredComment | null }
+  /** The post was already reblogged on that blog. */
+  | { ok: false; reason: 'already_reblogged' };
+
+/** The store's reblog half; `Store` includes it. */
+export interface ReblogStore {
+  /**
+   * Stores a reblog once per (site, post), and in the same transaction its `response` on the
+   * original's thread (a `reblog` comment; null when the original is not on this server).
+   */
+  createReblog(reblog: Reblog, response: NewComment | null): Promise<ReblogResult>;
+  getReblog(siteId: string, id: string): Promise<Reblog | null>;
+  /** A blog's reblogs, newest first. */
+  listReblogs(siteId: string, limit: number): Promise<Reblog[]>;
+  /** Removes a reblog and its response (emptied instead when it has replies); returns it, or null. */
+  deleteReblog(siteId: string, id: string, now: Date): Promise<Reblog | null>;
+  /** Published `reblog` responses on a post (local reblogs and received Webmentions alike). */
+  reblogCount(siteId: string, postUrl: string): Promise<number>;
+  /** The sites a user owns, by id. */
+  sitesOwnedBy(userId: string): Promise<Site[]>;
 }
 
 export class InvalidCursorError extends Error {

@@ -86,8 +86,14 @@ export class WebmentionReceiver {
     const { store, limits, secret, now } = this.opts;
     const log = this.log;
     let html: string;
+    const responseId = `wm-${createHash('sha256').update(`${source}\n${target}`).digest('base64url').slice(0, 32)}`;
     try {
       const res = await this.opts.fetch(source, { headers: { accept: 'text/html' } });
+      // 410 Gone: the source was deleted (an undone reblog, say); so is what it made here.
+      if (res.status === 410) {
+        await store.deleteComment(site.id, responseId, now());
+        return log.info({ source }, 'webmention source gone; its response removed');
+      }
       if (!res.ok) return log.info({ source, status: res.status }, 'webmention source not available');
       html = await res.text();
     } catch (error) {
@@ -124,7 +130,7 @@ export class WebmentionReceiver {
         postUrl: target,
         postTitle: null,
         // One response per (source, target): a repeated Webmention finds it already there.
-        id: `wm-${createHash('sha256').update(`${source}\n${target}`).digest('base64url').slice(0, 32)}`,
+        id: responseId,
         requestHash: createHash('sha256').update(JSON.stringify(mention)).digest('hex'),
         parentId: null,
         kind: reblog ? 'reblog' : 'comment',

@@ -47,3 +47,36 @@ export class BackendError extends Error {
     return status === 0 || status === 408 || status === 409 || status === 429 || status >= 500;
   }
 }
+
+/** A blog the signed-in person owns and may reblog on. */
+export interface ReblogTarget {
+  id: string;
+  name: string;
+  origin: string;
+}
+
+export interface ReblogRequest {
+  post: string;
+  /** One of the person's blogs: its id, or its address. */
+  target: string;
+  commentary?: string;
+  pageTitle?: string;
+  excerpt?: string;
+}
+
+/** A reblog made: the blog it is on and its page. */
+export interface MadeReblog {
+  id: string;
+  site: string;
+  blogName: string;
+  url: string;
+}
+
+/** Reblogs, beside `Backend` (a service without them simply does not offer the button). */
+export interface ReblogBackend {
+  reblogCount(post: string, signal?: AbortSignal): Promise<number>;
+  /** The signed-in person's blogs; a `BackendError` with status 401 when nobody is signed in. */
+  reblogTargets(post: string, signal?: AbortSignal): Promise<ReblogTarget[]>;
+  reblog(request: ReblogRequest, signal?: AbortSignal): Promise<MadeReblog>;
+  undoReblog(reblog: MadeReblog, signal?: AbortSignal): Promise<void>;
+}

@@ -1,6 +1,14 @@
 /** The `Backend` for the blogtalk server's HTTP API (`/api/v1`). */
 import type { ApiError, Comment, CommentPage, NewCommentRequest } from './api-types.js';
-import { BackendError, type Backend, type ListOptions } from './backend.js';
+import {
+  BackendError,
+  type Backend,
+  type ListOptions,
+  type MadeReblog,
+  type ReblogBackend,
+  type ReblogRequest,
+  type ReblogTarget,
+} from './backend.js';
 
 export interface HttpBackendOptions {
   /** The fetch to use (tests pass a failing one); defaults to the global `fetch`. */
@@ -9,7 +17,7 @@ export interface HttpBackendOptions {
   timeout?: number;
 }
 
-export class HttpBackend implements Backend {
+export class HttpBackend implements Backend, ReblogBackend {
   /** The server's base URL, without a trailing slash. */
   readonly server: string;
   #fetch: typeof globalThis.fetch;
@@ -47,8 +55,32 @@ export class HttpBackend implements Backend {
     );
   }
 
-  #url(): URL {
-    return new URL(`${this.server}/api/v1/comments`);
+  #url(path = 'comments', post?: string): URL {
+    const url = new URL(`${this.server}/api/v1/${path}`);
+    if (post) url.searchParams.set('post', post);
+    return url;
+  }
+
+  async reblogCount(post: string, signal?: AbortSignal): Promise<number> {
+    return (await this.#request<{ count: number }>(this.#url('reblogs/count', post), {}, signal)).count;
+  }
+
+  async reblogTargets(post: string, signal?: AbortSignal): Promise<ReblogTarget[]> {
+    return (await this.#request<{ sites: ReblogTarget[] }>(this.#url('reblogs/targets', post), { credentials: 'include' }, signal)).sites;
+  }
+
+  reblog(request: ReblogRequest, signal?: AbortSignal): Promise<MadeReblog> {
+    return this.#send('reblogs', request, signal);
+  }
+
+  async undoReblog({ site, id }: MadeReblog, signal?: AbortSignal): Promise<void> {
+    await this.#send('reblogs/undo', { site, id }, signal);
+  }
+
+  /** A signed-in JSON POST. */
+  #send<T>(path: string, body: object, signal?: AbortSignal): Promise<T> {
+    const init = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'include' } as const;
+    return this.#request<T>(this.#url(path), init, signal);
   }
 
   async #request<T>(url: URL, init: RequestInit, signal?: AbortSignal): Promise<T> {

@@ -58,6 +58,20 @@ export interface Messages {
   websiteInvalid: string;
   /** A guest field over its limit of `{max}` characters. */
   tooLong: string;
+  // <reblog-button>
+  reblog: string;
+  reblogTitle: string;
+  reblogSignIn: string;
+  reblogLoading: string;
+  reblogOn: string;
+  reblogAddress: string;
+  reblogCommentary: string;
+  reblogConfirm: string;
+  reblogCancel: string;
+  reblogChoose: string;
+  /** `{blog}` is a link to the reblog. */
+  reblogDone: string;
+  reblogUndo: string;
 }
 
 const en: Messages = {
@@ -98,6 +112,18 @@ const en: Messages = {
   emailInvalid: 'Please enter a valid email address.',
   websiteInvalid: 'A website address starts with http:// or https://.',
   tooLong: 'This can be at most {max} characters long.',
+  reblog: 'Reblog',
+  reblogTitle: 'Reblog this post',
+  reblogSignIn: 'Sign in to reblog this on your blog.',
+  reblogLoading: 'Loading your blogs…',
+  reblogOn: 'Reblog on',
+  reblogAddress: 'Your blog’s address',
+  reblogCommentary: 'Commentary (optional)',
+  reblogConfirm: 'Confirm',
+  reblogCancel: 'Cancel',
+  reblogChoose: 'Choose one of your blogs or enter its address.',
+  reblogDone: 'Reblogged on {blog}.',
+  reblogUndo: 'Undo',
 };
 
 /**

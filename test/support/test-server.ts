@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../../server/app.js';
 import { openStore } from '../../server/store/index.js';
+import { hashToken, randomToken } from '../../server/auth/tokens.js';
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:40123 */
@@ -15,6 +16,11 @@ export interface TestServer {
   /** Posts of the test site live under this origin. */
   blogOrigin: string;
   close(): Promise<void>;
+  /**
+   * Makes a user (owning the given sites) and a sign-in hand-off code for the first allowed
+   * origin, which the page redeems (`redeem` in src/data/session.ts) for a session cookie.
+   */
+  signIn(name: string, owns?: string[]): Promise<string>;
 }
 
 export interface TestServerOptions {
@@ -26,6 +32,8 @@ export interface TestServerOptions {
 }
 
 export const testBlogOrigin = 'https://blog.test';
+/** A second blog on the same server (reblogs between two blogs). */
+export const testBlogBOrigin = 'https://b.test';
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'blogtalk-test-'));
@@ -33,7 +41,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const app = await buildApp({
     store,
     secret: 'test-secret',
-    sites: [{ id: 'test', name: 'Test blog', origin: testBlogOrigin, allowedOrigins: options.allowedOrigins }],
+    sites: [
+      { id: 'test', name: 'Test blog', origin: testBlogOrigin, allowedOrigins: options.allowedOrigins },
+      { id: 'test-b', name: 'Blog B', origin: testBlogBOrigin, allowedOrigins: options.allowedOrigins },
+    ],
     limits: { writesPerMinute: 100_000, ...options.limits },
     ...(options.distDir ? { distDir: options.distDir } : {}),
   });
@@ -42,6 +53,27 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   return {
     url: `http://127.0.0.1:${port}`,
     blogOrigin: testBlogOrigin,
+    async signIn(name, owns = []) {
+      const now = new Date();
+      const user = await store.upsertUser(
+        { issuer: 'https://test.invalid', subject: randomToken(9), name, picture: null, website: null, email: null },
+        randomToken(9),
+        now,
+      );
+      for (const site of owns) await store.setSiteOwner(site, user.id, true);
+      const code = randomToken();
+      await store.putOneTimeCode({
+        hash: hashToken(code),
+        purpose: 'handoff',
+        siteId: 'test',
+        userId: user.id,
+        origin: options.allowedOrigins[0] ?? null,
+        nonce: null,
+        data: JSON.stringify({ provider: 'test' }),
+        expires: new Date(now.getTime() + 60_000),
+      });
+      return code;
+    },
     async close() {
       await app.close();
       await rm(dir, { recursive: true, force: true });
