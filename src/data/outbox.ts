@@ -68,7 +68,8 @@ export interface OutboxStore {
    * get-then-set); when `fn` returns undefined nothing is written. Resolves with `fn`'s result.
    */
   modify<T>(key: IDBValidKey, fn: (old: unknown) => T | undefined): Promise<T | undefined>;
-  del(key: IDBValidKey): Promise<void>;
+  /** Deletes `key`; resolves true when there was something to delete. */
+  del(key: IDBValidKey): Promise<boolean>;
 }
 
 /** The outbox's own IndexedDB database and store (`blogtalk` / `outbox`), not idb-keyval's default. */
@@ -102,8 +103,11 @@ export function idbStore(use = createStore('blogtalk', 'outbox')): OutboxStore {
       }),
     del: (key) =>
       use('readwrite', (store) => {
-        store.delete(key);
-        return promisifyRequest(store.transaction);
+        let found = false;
+        store.count(key).onsuccess = ({ target }) => {
+          if ((found = (target as IDBRequest<number>).result > 0)) store.delete(key);
+        };
+        return promisifyRequest(store.transaction).then(() => found);
       }),
   };
 }
@@ -205,14 +209,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
   };
   const records = () => [...mirror.values()].sort((a, b) => a.createdAt - b.createdAt);
 
-  /** Reads this server's records from the store into the mirror (other tabs' changes included). */
+  /**
+   * Makes the mirror this server's records in the store (other tabs' changes included, their
+   * removals too). With memory only, the mirror is all there is and stays as it is.
+   */
   async function load(): Promise<void> {
-    let all: [IDBValidKey, unknown][] = [];
+    let all: [IDBValidKey, unknown][];
     try {
-      all = (await store?.all()) ?? [];
+      if (!store) return;
+      all = await store.all();
     } catch {
       store = null;
+      return;
     }
+    mirror.clear();
     for (const [key, value] of all) {
       if (Array.isArray(key)) continue; // a composer draft
       if (!isRecord(value) || value.id !== key) report?.(key, value);
@@ -344,12 +354,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
       await flush(true);
     },
     async remove(id) {
+      // Every tab's thread removes a record it sees sent: only the one that deleted it says so.
+      let gone = mirror.has(id);
       try {
-        await store?.del(id);
+        if (store) gone = await store.del(id);
       } catch {
         store = null;
       }
-      publish(id, null);
+      if (gone) publish(id, null);
+      else if (mirror.delete(id)) notify();
     },
     subscribe(fn) {
       listeners.add(fn);

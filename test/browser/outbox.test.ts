@@ -282,6 +282,33 @@ describe('the offline outbox', function () {
     await until(() => !b.element.shadowRoot!.querySelector('.sending') && bodies(b.element).length === 1, 'b shows it posted');
   });
 
+  it('with three tabs open, a posted comment is removed from the outbox once and announced once, not once per tab', async () => {
+    // Every tab's thread clears a record it sees sent. Each used to delete it and broadcast the
+    // removal, so every tab re-rendered once per other tab: the work per comment grew with the
+    // square of the open tabs (the model test with a second page ran out of time on it).
+    const clock = new Clock();
+    const a = await setUp({ clock, channel: true });
+    const others = [await setUp({ clock, post: a.post, channel: true }), await setUp({ clock, post: a.post, channel: true })];
+    const heard: string[] = [];
+    const listener = new BroadcastChannel('blogtalk-outbox');
+    listener.onmessage = ({ data }: MessageEvent<{ id: string; record: OutboxRecord | null }>) =>
+      heard.push(data.record ? data.record.state : 'removed');
+    try {
+      const id = await submitted(a.element, 'Seen in three tabs');
+      await until(async () => (await records()).length === 0, 'the outbox is empty');
+      for (const tab of [a, ...others]) {
+        await until(() => bodies(tab.element).join() === 'Seen in three tabs' && !tab.element.shadowRoot!.querySelector('.sending'), 'each tab shows it posted');
+      }
+      // Let every tab's thread act on what it saw, and every message arrive.
+      await Promise.all([a, ...others].map((tab) => tab.outbox.flush()));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).to.deep.equal(['pending', 'sending', 'sent', 'removed']);
+      expect((await list(a.post)).comments.map((c) => c.id)).to.deep.equal([id]);
+    } finally {
+      listener.close();
+    }
+  });
+
   it('flushes what another post left behind, while showing only its own post’s pending comments', async () => {
     await fault({ down: true });
     const other = await setUp();
