@@ -14,7 +14,7 @@
  */
 import { createStore, promisifyRequest } from 'idb-keyval';
 import type { Comment, NewCommentRequest } from './api-types.js';
-import type { Backend } from './backend.js';
+import { BackendError, type Backend } from './backend.js';
 import { sendComment } from './send.js';
 
 /** Bumped when the record shape changes; records of another version are skipped, not read. */
@@ -22,6 +22,11 @@ export const OUTBOX_VERSION = 1;
 const DAY = 86_400_000;
 /** A comment still unsent this long after it was written stops retrying and is shown as failed. */
 export const GIVE_UP_AFTER = 30 * DAY;
+/**
+ * A sent record no thread has cleared (its post was not opened again) is deleted this long after
+ * it was sent: the server has the comment, and a week covers the writer coming back to the post.
+ */
+export const SENT_KEPT = 7 * DAY;
 const FIRST_RETRY = 2_000;
 const MAX_RETRY = 300_000;
 
@@ -53,6 +58,8 @@ export interface OutboxRecord {
   lastError: OutboxError | null;
   /** The server's copy, once sent. */
   comment?: Comment;
+  /** Epoch ms it was sent. */
+  sentAt?: number;
   /** The signed-in writer's name, shown until the server's copy arrives (guests: `request.author`). */
   authorName?: string;
 }
@@ -116,12 +123,8 @@ export function idbStore(use = createStore('blogtalk', 'outbox')): OutboxStore {
 export function isRecord(value: unknown): value is OutboxRecord {
   const r = value as OutboxRecord | null;
   return (
-    !!r &&
-    r.version === OUTBOX_VERSION &&
-    typeof r.id === 'string' &&
-    typeof r.server === 'string' &&
-    typeof r.post === 'string' &&
-    typeof r.request?.body === 'string' &&
+    r?.version === OUTBOX_VERSION &&
+    [r.id, r.server, r.post, r.request?.body].every((s) => typeof s === 'string') &&
     ['pending', 'sending', 'sent', 'failed'].includes(r.state) &&
     [r.attempts, r.nextAttemptAt, r.createdAt, r.depth].every(Number.isFinite)
   );
@@ -260,10 +263,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     let wait = 0;
     const after = await change(id, (r) => {
       if (r.state === 'sent') return undefined;
-      if (outcome.state === 'sent') return { ...r, state: 'sent', comment: outcome.comment, lastError: null };
-      const { status, code, message, retryAfter } = outcome.error;
+      if (!(outcome instanceof BackendError)) return { ...r, state: 'sent', comment: outcome, sentAt: time, lastError: null };
+      const { status, code, message, retryAfter } = outcome;
       const lastError = { status, code, message };
-      if (outcome.state === 'failed') return { ...r, state: 'failed', lastError };
+      if (!outcome.temporary) return { ...r, state: 'failed', lastError };
       wait = retryAfter !== null ? Math.max(retryAfter * 1000, 500) : backoff(r.attempts, random);
       return { ...r, state: 'pending', nextAttemptAt: time + wait, lastError };
     });
@@ -280,7 +283,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
     /** Why the flush paused (a temporary refusal: the server, or the network, is not ready). */
     let paused: OutboxError | null = null;
     for (const { id, createdAt, nextAttemptAt, ...r } of records()) {
-      if (closed || !waiting(r as OutboxRecord)) continue;
+      if (closed) break;
+      if (r.state === 'sent' && time - (r.sentAt ?? createdAt) > SENT_KEPT) await remove(id);
+      if (!waiting(r as OutboxRecord)) continue;
       if (time - createdAt > GIVE_UP_AFTER) {
         await change(id, (r) => (r.state === 'sent' ? undefined : { ...r, state: 'failed', lastError: { status: 0, code: 'expired', message: '' } }));
       } else if (paused) {
@@ -291,6 +296,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
         paused = await send(id);
       }
     }
+  }
+
+  async function remove(id: string): Promise<void> {
+    // Every tab's thread removes a record it sees sent: only the one that deleted it says so.
+    let gone = mirror.has(id);
+    try {
+      if (store) gone = await store.del(id);
+    } catch {
+      store = null;
+    }
+    (gone ? publish : apply)(id, null);
   }
 
   function rearm(): void {
@@ -329,7 +345,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async add(id, request, depth, authorName) {
       const time = now();
       const record: OutboxRecord = {
-        ...(authorName === undefined ? {} : { authorName }),
+        authorName,
         version: OUTBOX_VERSION,
         id,
         server,
@@ -353,17 +369,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       );
       await flush(true);
     },
-    async remove(id) {
-      // Every tab's thread removes a record it sees sent: only the one that deleted it says so.
-      let gone = mirror.has(id);
-      try {
-        if (store) gone = await store.del(id);
-      } catch {
-        store = null;
-      }
-      if (gone) publish(id, null);
-      else if (mirror.delete(id)) notify();
-    },
+    remove,
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

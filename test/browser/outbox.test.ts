@@ -309,6 +309,31 @@ describe('the offline outbox', function () {
     }
   });
 
+  it('deletes a sent comment that no thread cleared 7 days after it was sent, from any page of the site', async () => {
+    // Sent from a page that closed before its thread showed it; that post is never opened again.
+    const clock = new Clock();
+    const backend = new HttpBackend(proxy);
+    const options = { backend, server: proxy, store: idbStore(store), now: clock.now, schedule: clock.schedule };
+    const gone = createOutbox(options);
+    outboxes.push(gone);
+    const post = newPost('never-again');
+    await gone.add('sent-and-left', { post, author: { name: 'A', email: 'a@example.org' }, body: 'Left behind' }, 0);
+    await gone.flush(true);
+    gone.close();
+    expect((await records()).map((r) => [r.id, r.state])).to.deep.equal([['sent-and-left', 'sent']]);
+
+    // A week less a minute later, a page of another post of the site keeps it ...
+    clock.advance(7 * 86_400_000 - 60_000);
+    const other = await setUp({ clock });
+    await other.outbox.flush();
+    expect((await records()).map((r) => r.id)).to.deep.equal(['sent-and-left']);
+    // ... and two minutes later deletes it; the server still has the comment.
+    clock.advance(120_000);
+    await other.outbox.flush();
+    expect(await records()).to.deep.equal([]);
+    expect((await list(post)).comments.map((c) => c.body)).to.deep.equal(['Left behind']);
+  });
+
   it('flushes what another post left behind, while showing only its own post’s pending comments', async () => {
     await fault({ down: true });
     const other = await setUp();
