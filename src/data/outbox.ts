@@ -211,26 +211,31 @@ export function createOutbox(options: OutboxOptions): Outbox {
     channel?.postMessage({ server, id, record } satisfies Message);
   };
   const records = () => [...mirror.values()].sort((a, b) => a.createdAt - b.createdAt);
+  /** The mirror as text, in key order (entries sort by their key: ids are unique). */
+  const snapshot = () => JSON.stringify([...mirror].sort());
 
   /**
    * Makes the mirror this server's records in the store (other tabs' changes included, their
-   * removals too). With memory only, the mirror is all there is and stays as it is.
+   * removals too), and says whether that changed it. With memory only, the mirror is all there
+   * is and stays as it is.
    */
-  async function load(): Promise<void> {
+  async function load(): Promise<boolean> {
     let all: [IDBValidKey, unknown][];
     try {
-      if (!store) return;
+      if (!store) return false;
       all = await store.all();
     } catch {
       store = null;
-      return;
+      return false;
     }
+    const before = snapshot();
     mirror.clear();
     for (const [key, value] of all) {
       if (Array.isArray(key)) continue; // a composer draft
       if (!isRecord(value) || value.id !== key) report?.(key, value);
       else if (value.server === server) mirror.set(key, value);
     }
+    return snapshot() !== before;
   }
 
   /**
@@ -276,8 +281,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   async function run(force: boolean): Promise<void> {
-    await load();
-    notify();
+    // Threads are told only of what changed: each re-renders every comment it shows.
+    if (await load()) notify();
     const time = now();
     if (force) pausedUntil = 0;
     /** Why the flush paused (a temporary refusal: the server, or the network, is not ready). */

@@ -309,6 +309,22 @@ describe('the offline outbox', function () {
     }
   });
 
+  it('tells its threads of a flush only when it changed something (each re-renders every comment)', async () => {
+    const { outbox } = await setUp();
+    // Another post's comment: this thread does not clear it once sent.
+    await outbox.add('told-once', { post: newPost(), author: { name: 'A', email: 'a@example.org' }, body: 'Told once' }, 0);
+    await outbox.flush(true);
+    let told = 0;
+    outbox.subscribe(() => told++);
+    await outbox.flush(true); // nothing waiting, nothing changed (the sent record stays until shown)
+    expect(told).to.equal(0);
+    // A change made by another tab without a channel is still picked up on the next flush.
+    await set('from-elsewhere', { ...outbox.records()[0]!, id: 'from-elsewhere', state: 'failed' }, store);
+    await outbox.flush();
+    expect(told).to.equal(1);
+    expect(outbox.records().map((r) => r.id).sort()).to.deep.equal(['from-elsewhere', 'told-once'].sort());
+  });
+
   it('deletes a sent comment that no thread cleared 7 days after it was sent, from any page of the site', async () => {
     // Sent from a page that closed before its thread showed it; that post is never opened again.
     const clock = new Clock();
