@@ -14,7 +14,7 @@
  */
 import { createStore, promisifyRequest } from 'idb-keyval';
 import type { Comment, NewCommentRequest } from './api-types.js';
-import type { Backend } from './backend.js';
+import { BackendError, type Backend } from './backend.js';
 import { sendComment } from './send.js';
 
 /** Bumped when the record shape changes; records of another version are skipped, not read. */
@@ -22,6 +22,11 @@ export const OUTBOX_VERSION = 1;
 const DAY = 86_400_000;
 /** A comment still unsent this long after it was written stops retrying and is shown as failed. */
 export const GIVE_UP_AFTER = 30 * DAY;
+/**
+ * A sent record no thread has cleared (its post was not opened again) is deleted this long after
+ * it was sent: the server has the comment, and a week covers the writer coming back to the post.
+ */
+export const SENT_KEPT = 7 * DAY;
 const FIRST_RETRY = 2_000;
 const MAX_RETRY = 300_000;
 
@@ -53,6 +58,8 @@ export interface OutboxRecord {
   lastError: OutboxError | null;
   /** The server's copy, once sent. */
   comment?: Comment;
+  /** Epoch ms it was sent. */
+  sentAt?: number;
   /** The signed-in writer's name, shown until the server's copy arrives (guests: `request.author`). */
   authorName?: string;
 }
@@ -68,7 +75,8 @@ export interface OutboxStore {
    * get-then-set); when `fn` returns undefined nothing is written. Resolves with `fn`'s result.
    */
   modify<T>(key: IDBValidKey, fn: (old: unknown) => T | undefined): Promise<T | undefined>;
-  del(key: IDBValidKey): Promise<void>;
+  /** Deletes `key`; resolves true when there was something to delete. */
+  del(key: IDBValidKey): Promise<boolean>;
 }
 
 /** The outbox's own IndexedDB database and store (`blogtalk` / `outbox`), not idb-keyval's default. */
@@ -102,8 +110,11 @@ export function idbStore(use = createStore('blogtalk', 'outbox')): OutboxStore {
       }),
     del: (key) =>
       use('readwrite', (store) => {
-        store.delete(key);
-        return promisifyRequest(store.transaction);
+        let found = false;
+        store.count(key).onsuccess = ({ target }) => {
+          if ((found = (target as IDBRequest<number>).result > 0)) store.delete(key);
+        };
+        return promisifyRequest(store.transaction).then(() => found);
       }),
   };
 }
@@ -112,12 +123,8 @@ export function idbStore(use = createStore('blogtalk', 'outbox')): OutboxStore {
 export function isRecord(value: unknown): value is OutboxRecord {
   const r = value as OutboxRecord | null;
   return (
-    !!r &&
-    r.version === OUTBOX_VERSION &&
-    typeof r.id === 'string' &&
-    typeof r.server === 'string' &&
-    typeof r.post === 'string' &&
-    typeof r.request?.body === 'string' &&
+    r?.version === OUTBOX_VERSION &&
+    [r.id, r.server, r.post, r.request?.body].every((s) => typeof s === 'string') &&
     ['pending', 'sending', 'sent', 'failed'].includes(r.state) &&
     [r.attempts, r.nextAttemptAt, r.createdAt, r.depth].every(Number.isFinite)
   );
@@ -204,20 +211,31 @@ export function createOutbox(options: OutboxOptions): Outbox {
     channel?.postMessage({ server, id, record } satisfies Message);
   };
   const records = () => [...mirror.values()].sort((a, b) => a.createdAt - b.createdAt);
+  /** The mirror as text, in key order (entries sort by their key: ids are unique). */
+  const snapshot = () => JSON.stringify([...mirror].sort());
 
-  /** Reads this server's records from the store into the mirror (other tabs' changes included). */
-  async function load(): Promise<void> {
-    let all: [IDBValidKey, unknown][] = [];
+  /**
+   * Makes the mirror this server's records in the store (other tabs' changes included, their
+   * removals too), and says whether that changed it. With memory only, the mirror is all there
+   * is and stays as it is.
+   */
+  async function load(): Promise<boolean> {
+    let all: [IDBValidKey, unknown][];
     try {
-      all = (await store?.all()) ?? [];
+      if (!store) return false;
+      all = await store.all();
     } catch {
       store = null;
+      return false;
     }
+    const before = snapshot();
+    mirror.clear();
     for (const [key, value] of all) {
       if (Array.isArray(key)) continue; // a composer draft
       if (!isRecord(value) || value.id !== key) report?.(key, value);
       else if (value.server === server) mirror.set(key, value);
     }
+    return snapshot() !== before;
   }
 
   /**
@@ -250,10 +268,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     let wait = 0;
     const after = await change(id, (r) => {
       if (r.state === 'sent') return undefined;
-      if (outcome.state === 'sent') return { ...r, state: 'sent', comment: outcome.comment, lastError: null };
-      const { status, code, message, retryAfter } = outcome.error;
+      if (!(outcome instanceof BackendError)) return { ...r, state: 'sent', comment: outcome, sentAt: time, lastError: null };
+      const { status, code, message, retryAfter } = outcome;
       const lastError = { status, code, message };
-      if (outcome.state === 'failed') return { ...r, state: 'failed', lastError };
+      if (!outcome.temporary) return { ...r, state: 'failed', lastError };
       wait = retryAfter !== null ? Math.max(retryAfter * 1000, 500) : backoff(r.attempts, random);
       return { ...r, state: 'pending', nextAttemptAt: time + wait, lastError };
     });
@@ -263,14 +281,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   async function run(force: boolean): Promise<void> {
-    await load();
-    notify();
+    // Threads are told only of what changed: each re-renders every comment it shows.
+    if (await load()) notify();
     const time = now();
     if (force) pausedUntil = 0;
     /** Why the flush paused (a temporary refusal: the server, or the network, is not ready). */
     let paused: OutboxError | null = null;
     for (const { id, createdAt, nextAttemptAt, ...r } of records()) {
-      if (closed || !waiting(r as OutboxRecord)) continue;
+      if (closed) break;
+      if (r.state === 'sent' && time - (r.sentAt ?? createdAt) > SENT_KEPT) await remove(id);
+      if (!waiting(r as OutboxRecord)) continue;
       if (time - createdAt > GIVE_UP_AFTER) {
         await change(id, (r) => (r.state === 'sent' ? undefined : { ...r, state: 'failed', lastError: { status: 0, code: 'expired', message: '' } }));
       } else if (paused) {
@@ -281,6 +301,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
         paused = await send(id);
       }
     }
+  }
+
+  async function remove(id: string): Promise<void> {
+    // Every tab's thread removes a record it sees sent: only the one that deleted it says so.
+    let gone = mirror.has(id);
+    try {
+      if (store) gone = await store.del(id);
+    } catch {
+      store = null;
+    }
+    (gone ? publish : apply)(id, null);
   }
 
   function rearm(): void {
@@ -319,7 +350,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async add(id, request, depth, authorName) {
       const time = now();
       const record: OutboxRecord = {
-        ...(authorName === undefined ? {} : { authorName }),
+        authorName,
         version: OUTBOX_VERSION,
         id,
         server,
@@ -343,14 +374,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       );
       await flush(true);
     },
-    async remove(id) {
-      try {
-        await store?.del(id);
-      } catch {
-        store = null;
-      }
-      publish(id, null);
-    },
+    remove,
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -1,7 +1,8 @@
 /**
  * A randomised, model-based fault test of the outbox (fast-check): comments are submitted while
  * the network goes down and comes back, replies get lost, the server answers 500/503/429, the
- * page is re-created and the clock jumps. However the commands interleave, the server ends with
+ * page is re-created, a second page of the site (another tab: its own outbox and thread on the
+ * same database, channel and locks, see outbox-tab.ts) opens and closes, and the clock jumps. However the commands interleave, the server ends with
  * every comment exactly once, nothing is left in the outbox, and the screen agrees with the
  * server. Real IndexedDB, the real server behind the fault proxy, the test's own clock.
  * Every run logs its seed; on failure fast-check prints the seed, the path and the shrunk command
@@ -18,6 +19,7 @@ import '../../src/index.js';
 import type { CommentThreadElement } from '../../src/index.js';
 import { seed as fixedSeed } from '/__blogtalk__/server.js';
 import { bodies, Clock, newPost, proxy, server, until } from './helpers.js';
+import { openTab, type Tab } from './outbox-tab.js';
 
 type Fault = { mode: 'none' | 'status' | 'drop-response'; status?: number; retryAfter?: number; count?: number };
 const command = (payload: { fault?: Fault; down?: boolean; up?: boolean } = {}) =>
@@ -25,8 +27,9 @@ const command = (payload: { fault?: Fault; down?: boolean; up?: boolean } = {}) 
 
 const store = createStore('blogtalk', 'outbox');
 
-/** One page visit: a thread and its outbox. */
+/** One page visit (a tab of its own: its locks, channel, database connection and fetch): a thread and its outbox. */
 interface Visit {
+  tab: Tab;
   outbox: Outbox;
   element: CommentThreadElement;
 }
@@ -34,41 +37,67 @@ interface Visit {
 class World {
   clock = new Clock();
   post = newPost('model');
-  backend = new HttpBackend(proxy, { timeout: 3_000 });
+  /** The page the writer uses; `second` is another tab of the same site, open or not. */
   visit!: Visit;
+  second: Visit | null = null;
   online = true;
   submitted: string[] = [];
 
-  async open(): Promise<void> {
+  async page(): Promise<Visit> {
+    const tab = openTab();
+    const backend = new HttpBackend(proxy, { timeout: 3_000, fetch: tab.fetch });
     const outbox = createOutbox({
-      backend: this.backend,
+      backend,
       server: proxy,
-      store: idbStore(store),
+      store: idbStore(tab.store),
       now: this.clock.now,
       schedule: this.clock.schedule,
       random: () => 0.5,
-      locks: navigator.locks,
-      window,
+      locks: tab.locks,
+      channel: tab.channel,
+      window: tab.win,
     });
     const element = await fixture<CommentThreadElement>(
-      html`<comment-thread post=${this.post} server=${server} page-size="1000" .backend=${this.backend} .outbox=${outbox}></comment-thread>`,
+      html`<comment-thread post=${this.post} server=${server} page-size="1000" .backend=${backend} .outbox=${outbox}></comment-thread>`,
     );
-    this.visit = { outbox, element };
     await outbox.ready;
+    void outbox.flush(); // as outboxFor does on a page's load
+    return { tab, outbox, element };
+  }
+
+  async open(): Promise<void> {
+    this.visit = await this.page();
+  }
+
+  /** Closes a page as a tab closes: its outbox stops, its locks, channel and requests go with it. */
+  static shut(visit: Visit): void {
+    visit.outbox.close();
+    visit.element.remove();
+    visit.tab.close();
   }
 
   close(): void {
-    this.visit.outbox.close();
-    this.visit.element.remove();
+    World.shut(this.visit);
+    if (this.second) World.shut(this.second);
+    this.second = null;
+  }
+
+  /** The browser says it is online, in every open page. */
+  wake(): void {
+    for (const visit of this.visits()) visit.tab.win.dispatchEvent(new Event('online'));
+  }
+
+  visits(): Visit[] {
+    return this.second ? [this.visit, this.second] : [this.visit];
   }
 
   /** Lets what the last command started finish. */
-  settle(): Promise<void> {
-    return this.visit.outbox.flush();
+  async settle(): Promise<void> {
+    await Promise.all(this.visits().map((visit) => visit.outbox.flush()));
   }
 }
 
-type Model = { submitted: number };
+type Model = { submitted: number; second: boolean };
 type Cmd = fc.AsyncCommand<Model, World>;
 
 const cmd = (name: string, run: (w: World) => Promise<void>, check: (w: Model) => boolean = () => true): Cmd => ({
@@ -76,6 +105,7 @@ const cmd = (name: string, run: (w: World) => Promise<void>, check: (w: Model) =
   async run(model, world) {
     await run(world);
     model.submitted = world.submitted.length;
+    model.second = world.second !== null;
     await world.settle();
   },
   toString: () => name,
@@ -98,7 +128,7 @@ const offline = cmd('offline', async (w) => {
 const online = cmd('online', async (w) => {
   w.online = true;
   await command({ up: true });
-  dispatchEvent(new Event('online'));
+  w.wake();
 });
 const answer = (status: number, retryAfter?: number) =>
   cmd(`answer(${status}${retryAfter ? `, Retry-After ${retryAfter}` : ''})`, async () => {
@@ -108,9 +138,22 @@ const dropNext = cmd('drop next response', async () => {
   await command({ fault: { mode: 'drop-response', count: 1 } });
 });
 const recreate = cmd('re-create the element', async (w) => {
-  w.close();
+  World.shut(w.visit);
   await w.open();
 });
+const openSecond = cmd(
+  'open a second page',
+  async (w) => void (w.second = await w.page()),
+  (m) => !m.second,
+);
+const closeSecond = cmd(
+  'close the second page',
+  async (w) => {
+    World.shut(w.second!);
+    w.second = null;
+  },
+  (m) => m.second,
+);
 const advance = (ms: number) =>
   cmd(`advance ${ms} ms`, async (w) => {
     w.clock.advance(ms);
@@ -124,13 +167,56 @@ const commands = fc.commands(
     fc.constantFrom(answer(500), answer(503, 3), answer(429, 1)),
     fc.constant(dropNext),
     fc.constant(recreate),
+    fc.constant(openSecond),
+    fc.constant(closeSecond),
     fc.integer({ min: 100, max: 400_000 }).map(advance),
   ],
   { maxCommands: 80, size: 'max' },
 );
 
+/**
+ * Runs `cmds`, then at least 200 comments in all, lets the network come back for good and checks
+ * the end: each comment on the server once, nothing pending, an empty outbox, a screen that
+ * agrees. Resolves with the number of comments submitted.
+ */
+async function scenario(cmds: Iterable<Cmd>): Promise<number> {
+  await clear(store); // each run (and each shrink) starts from an empty outbox
+  const world = new World();
+  await world.open();
+  try {
+    await fc.asyncModelRun(() => ({ model: { submitted: 0, second: false }, real: world }), cmds);
+    // At least 200 comments per run, the rest under whatever faults are still set.
+    if (world.submitted.length < 200) await submit(200 - world.submitted.length).run({ submitted: 0, second: false }, world);
+
+    // The network comes back for good; the clock runs until nothing is waiting.
+    await command({ fault: { mode: 'none' }, up: true });
+    world.wake();
+    for (let i = 0; i < 50 && world.visit.outbox.records().some((r) => r.state !== 'sent'); i++) {
+      await world.settle();
+      world.clock.advance(600_000);
+    }
+    await world.settle();
+    expect(world.visit.outbox.records().filter((r) => r.state !== 'sent')).to.deep.equal([]);
+
+    const page = await new HttpBackend(server).list(world.post, { pageSize: 1000 });
+    const onServer = page.comments.map((c) => c.body).sort();
+    expect(onServer).to.deep.equal([...world.submitted].sort());
+
+    // A fresh visit shows what the server has, once each; the outbox is empty.
+    world.close();
+    await world.open();
+    await until(() => bodies(world.visit.element).length === onServer.length, 'the screen shows them all', 15_000);
+    expect(bodies(world.visit.element).sort()).to.deep.equal(onServer);
+    await until(async () => (await entries(store)).length === 0, 'the outbox is empty');
+  } finally {
+    world.close();
+    await command({ fault: { mode: 'none' }, up: true });
+  }
+  return world.submitted.length;
+}
+
 describe('the outbox under random faults (fast-check)', function () {
-  this.timeout(300_000);
+  this.timeout(400_000);
 
   afterEach(async () => {
     await command({ fault: { mode: 'none' }, up: true });
@@ -143,42 +229,11 @@ describe('the outbox under random faults (fast-check)', function () {
     let total = 0;
     await fc.assert(
       fc.asyncProperty(commands, async (cmds) => {
-        await clear(store); // each run (and each shrink) starts from an empty outbox
-        const world = new World();
-        await world.open();
-        try {
-          await fc.asyncModelRun(() => ({ model: { submitted: 0 }, real: world }), cmds);
-          // At least 200 comments per run, the rest under whatever faults are still set.
-          if (world.submitted.length < 200) await submit(200 - world.submitted.length).run({ submitted: 0 }, world);
-          total += world.submitted.length;
-
-          // The network comes back for good; the clock runs until nothing is waiting.
-          await command({ fault: { mode: 'none' }, up: true });
-          dispatchEvent(new Event('online'));
-          for (let i = 0; i < 50 && world.visit.outbox.records().some((r) => r.state !== 'sent'); i++) {
-            await world.settle();
-            world.clock.advance(600_000);
-          }
-          await world.settle();
-          expect(world.visit.outbox.records().filter((r) => r.state !== 'sent')).to.deep.equal([]);
-
-          const page = await new HttpBackend(server).list(world.post, { pageSize: 1000 });
-          const onServer = page.comments.map((c) => c.body).sort();
-          expect(onServer).to.deep.equal([...world.submitted].sort());
-
-          // A fresh visit shows what the server has, once each; the outbox is empty.
-          world.close();
-          await world.open();
-          await until(() => bodies(world.visit.element).length === onServer.length, 'the screen shows them all', 15_000);
-          expect(bodies(world.visit.element).sort()).to.deep.equal(onServer);
-          await until(async () => (await entries(store)).length === 0, 'the outbox is empty');
-        } finally {
-          world.close();
-          await command({ fault: { mode: 'none' }, up: true });
-        }
+        total += await scenario(cmds);
       }),
-      { seed, numRuns: 2, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true },
+      { seed, numRuns: 2, interruptAfterTimeLimit: 120_000, markInterruptAsFailure: true },
     );
     expect(total).to.be.at.least(400);
   });
+
 });

@@ -282,6 +282,74 @@ describe('the offline outbox', function () {
     await until(() => !b.element.shadowRoot!.querySelector('.sending') && bodies(b.element).length === 1, 'b shows it posted');
   });
 
+  it('with three tabs open, a posted comment is removed from the outbox once and announced once, not once per tab', async () => {
+    // Every tab's thread clears a record it sees sent. Each used to delete it and broadcast the
+    // removal, so every tab re-rendered once per other tab: the work per comment grew with the
+    // square of the open tabs (the model test with a second page ran out of time on it).
+    const clock = new Clock();
+    const a = await setUp({ clock, channel: true });
+    const others = [await setUp({ clock, post: a.post, channel: true }), await setUp({ clock, post: a.post, channel: true })];
+    const heard: string[] = [];
+    const listener = new BroadcastChannel('blogtalk-outbox');
+    listener.onmessage = ({ data }: MessageEvent<{ id: string; record: OutboxRecord | null }>) =>
+      heard.push(data.record ? data.record.state : 'removed');
+    try {
+      const id = await submitted(a.element, 'Seen in three tabs');
+      await until(async () => (await records()).length === 0, 'the outbox is empty');
+      for (const tab of [a, ...others]) {
+        await until(() => bodies(tab.element).join() === 'Seen in three tabs' && !tab.element.shadowRoot!.querySelector('.sending'), 'each tab shows it posted');
+      }
+      // Let every tab's thread act on what it saw, and every message arrive.
+      await Promise.all([a, ...others].map((tab) => tab.outbox.flush()));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).to.deep.equal(['pending', 'sending', 'sent', 'removed']);
+      expect((await list(a.post)).comments.map((c) => c.id)).to.deep.equal([id]);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('tells its threads of a flush only when it changed something (each re-renders every comment)', async () => {
+    const { outbox } = await setUp();
+    // Another post's comment: this thread does not clear it once sent.
+    await outbox.add('told-once', { post: newPost(), author: { name: 'A', email: 'a@example.org' }, body: 'Told once' }, 0);
+    await outbox.flush(true);
+    let told = 0;
+    outbox.subscribe(() => told++);
+    await outbox.flush(true); // nothing waiting, nothing changed (the sent record stays until shown)
+    expect(told).to.equal(0);
+    // A change made by another tab without a channel is still picked up on the next flush.
+    await set('from-elsewhere', { ...outbox.records()[0]!, id: 'from-elsewhere', state: 'failed' }, store);
+    await outbox.flush();
+    expect(told).to.equal(1);
+    expect(outbox.records().map((r) => r.id).sort()).to.deep.equal(['from-elsewhere', 'told-once'].sort());
+  });
+
+  it('deletes a sent comment that no thread cleared 7 days after it was sent, from any page of the site', async () => {
+    // Sent from a page that closed before its thread showed it; that post is never opened again.
+    const clock = new Clock();
+    const backend = new HttpBackend(proxy);
+    const options = { backend, server: proxy, store: idbStore(store), now: clock.now, schedule: clock.schedule };
+    const gone = createOutbox(options);
+    outboxes.push(gone);
+    const post = newPost('never-again');
+    await gone.add('sent-and-left', { post, author: { name: 'A', email: 'a@example.org' }, body: 'Left behind' }, 0);
+    await gone.flush(true);
+    gone.close();
+    expect((await records()).map((r) => [r.id, r.state])).to.deep.equal([['sent-and-left', 'sent']]);
+
+    // A week less a minute later, a page of another post of the site keeps it ...
+    clock.advance(7 * 86_400_000 - 60_000);
+    const other = await setUp({ clock });
+    await other.outbox.flush();
+    expect((await records()).map((r) => r.id)).to.deep.equal(['sent-and-left']);
+    // ... and two minutes later deletes it; the server still has the comment.
+    clock.advance(120_000);
+    await other.outbox.flush();
+    expect(await records()).to.deep.equal([]);
+    expect((await list(post)).comments.map((c) => c.body)).to.deep.equal(['Left behind']);
+  });
+
   it('flushes what another post left behind, while showing only its own post’s pending comments', async () => {
     await fault({ down: true });
     const other = await setUp();
