@@ -21,8 +21,11 @@ const perPost = 50;
 const connections = 50;
 const goalMB = 150;
 
-/** Writes an export of `total` comments: posts of 25 roots, each with one reply. */
-async function writeExport(file, total) {
+/**
+ * Writes an export of `total` comments: posts of 25 roots, each with one reply. (Exported, like
+ * `importExport`, to measure an import alone.)
+ */
+export async function writeExport(file, total) {
   const out = createWriteStream(file);
   const write = async (value) => {
     if (!out.write(`${JSON.stringify(value)}\n`)) await once(out, 'drain');
@@ -50,7 +53,7 @@ async function writeExport(file, total) {
 }
 
 /** `cli.js import <file>` into `dataDir`, sampling its memory; { seconds, peakRssMB, report }. */
-async function importExport(file, dataDir) {
+export async function importExport(file, dataDir) {
   const started = performance.now();
   const child = spawn(process.execPath, [join(buildDir, 'server', 'cli.js'), 'import', file], {
     cwd: repoRoot,

@@ -1,15 +1,17 @@
 /**
  * Live updates: `GET /api/v1/events?site=<blog origin>` is a Server-Sent Events stream of the
- * site's new published comments (`event: comment`, `id: <seq>`, `data: <Comment>`). One stream
- * serves every thread of that site on a page. Event ids come from the database, so a client
- * that reconnects — to this instance or another one sharing the database — with
- * `Last-Event-ID` gets what it missed.
+ * site's published comments as they are posted (`event: comment`, `data: <Comment>`), edited
+ * (`event: edit`, `data: <Comment>` as it now is) and deleted (`event: delete`, `data: {id,
+ * post, outcome}`, with `comment` when it was `emptied` rather than `removed`), each with
+ * `id: <seq>`. One stream serves every thread of that site on a page. Event ids come from the
+ * database, so a client that reconnects — to this instance or another one sharing the
+ * database — with `Last-Event-ID` gets what it missed, in order.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Limits } from '../config.js';
 import { HttpError } from '../http/errors.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
-import type { CommentEvent, Store } from '../store/store.js';
+import type { CommentEvent, Store, StoredComment } from '../store/store.js';
 import { toWire } from './comments.js';
 
 export interface LiveRoutesOptions {
@@ -34,6 +36,10 @@ const REPLAY_MAX = 500;
 interface Stream {
   siteId: string;
   reply: FastifyReply;
+  /** Live frames held back while its replay is read, so that none overtakes the replay. */
+  held?: [seq: number, text: string][];
+  /** The seqs its replay sent, not to be sent again when their announcement arrives late. */
+  replayed?: Set<number>;
 }
 
 function frame(event: string, id: number | null, data: unknown): string {
@@ -44,18 +50,34 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   const { store, sites, limits, now } = opts;
   const streams = new Set<Stream>();
 
-  // One store subscription for the whole instance: each new comment is read and serialized
-  // once, then written to every stream of its site.
-  const onComment = async (event: CommentEvent) => {
-    let listeners = 0;
-    for (const stream of streams) if (stream.siteId === event.siteId) listeners += 1;
-    if (listeners === 0) return;
-    const comment = await store.getComment(event.siteId, event.commentId).catch(() => null);
-    if (!comment || comment.status !== 'published') return;
-    const message = frame('comment', event.seq, toWire(comment));
-    for (const stream of streams) if (stream.siteId === event.siteId) stream.reply.raw.write(message);
+  /** An event's frame, with the comment as it is now; null when it is not for the public. */
+  const message = async (event: CommentEvent, known?: StoredComment): Promise<string | null> => {
+    const { change, seq } = event;
+    if (change === 'removed') return frame('delete', seq, { id: event.commentId, post: event.postUrl, outcome: change });
+    const comment = known ?? (await store.getComment(event.siteId, event.commentId).catch(() => null));
+    if (!comment || comment.status !== 'published') return null;
+    if (change === 'emptied') return frame('delete', seq, { id: comment.id, post: comment.postUrl, outcome: change, comment: toWire(comment) });
+    return frame(change === 'edited' ? 'edit' : 'comment', seq, toWire(comment));
   };
-  const unsubscribe = store.onComment((event) => void onComment(event));
+  const send = (stream: Stream, seq: number, text: string) => {
+    if (stream.held) stream.held.push([seq, text]);
+    else if (!stream.replayed?.has(seq) && !stream.reply.raw.destroyed) stream.reply.raw.write(text);
+  };
+
+  // One store subscription for the whole instance: each event is read and serialized once,
+  // then written to every stream of its site. Reads run at once, writes in the events' order,
+  // so the last frame about a comment always carries its latest state.
+  let order: Promise<unknown> = Promise.resolve();
+  const onComment = (event: CommentEvent) => {
+    if (![...streams].some((stream) => stream.siteId === event.siteId)) return;
+    const reading = message(event).catch(() => null);
+    order = order
+      .then(() => reading)
+      .then((text) => {
+        if (text) for (const stream of streams) if (stream.siteId === event.siteId) send(stream, event.seq, text);
+      });
+  };
+  const unsubscribe = store.onComment(onComment);
 
   const heartbeat = setInterval(() => {
     for (const stream of streams) stream.reply.raw.write(': keep-alive\n\n');
@@ -74,9 +96,11 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
     '/api/v1/events',
     {
       schema: {
-        summary: "A site's new comments, live (Server-Sent Events)",
+        summary: "A site's comments as they are posted, edited and deleted, live (Server-Sent Events)",
         description:
-          '`event: comment` with `id: <seq>` and a Comment as data; `event: reload` when too much ' +
+          'Each with `id: <seq>`: `event: comment` (a new Comment as data), `event: edit` (the Comment as ' +
+          'edited), `event: delete` (`{id, post, outcome: "removed" | "emptied", comment?}`: an emptied ' +
+          'comment is kept as "This comment was deleted." for its replies); `event: reload` when too much ' +
           'was missed to replay. Send `Last-Event-ID` (header, or `last-event-id` in the query) to resume.',
         tags: ['comments'],
         querystring: {
@@ -120,14 +144,33 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
       streams.add(stream);
       raw.on('close', () => streams.delete(stream));
 
-      if (Number.isSafeInteger(lastId) && lastId > 0) {
+      if (!Number.isSafeInteger(lastId) || lastId <= 0) return;
+      stream.held = [];
+      let replay: [number, string | null][] = [];
+      try {
         const since = now().getTime() - REPLAY_SLACK_MS;
-        const recent = await store.exportComments(site.id, Math.max(0, lastId - REPLAY_SLACK_SEQ), REPLAY_SLACK_SEQ + REPLAY_MAX + 1);
-        const missed = recent.filter(
-          (c) => c.status === 'published' && (c.seq > lastId || c.created.getTime() > since),
-        );
-        if (recent.length > REPLAY_SLACK_SEQ + REPLAY_MAX) raw.write(frame('reload', null, {}));
-        else for (const c of missed) raw.write(frame('comment', c.seq, toWire(c)));
+        const from = Math.max(0, lastId - REPLAY_SLACK_SEQ);
+        const room = REPLAY_SLACK_SEQ + REPLAY_MAX + 1;
+        const [added, changes] = await Promise.all([
+          store.exportComments(site.id, from, room),
+          store.commentChanges(site.id, from, room),
+        ]);
+        const missed = [
+          ...added.map((c) => ({ siteId: site.id, commentId: c.id, seq: c.seq, created: c.created, known: c })),
+          ...changes,
+        ]
+          .filter((e) => e.seq > lastId || e.created.getTime() > since)
+          .sort((a, b) => a.seq - b.seq);
+        replay =
+          added.length + changes.length >= room
+            ? [[0, frame('reload', null, {})]]
+            : await Promise.all(missed.map(async (e) => [e.seq, await message(e, 'known' in e ? e.known : undefined)] as const));
+      } finally {
+        const live = stream.held;
+        delete stream.held;
+        for (const [seq, text] of replay) if (text) send(stream, seq, text);
+        stream.replayed = new Set(replay.map(([seq]) => seq));
+        for (const [seq, text] of live) send(stream, seq, text);
       }
     },
   );

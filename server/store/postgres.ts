@@ -22,6 +22,7 @@ import {
   orderThreads,
   storedComment,
   parsePageQuery,
+  type CommentChange,
   type CommentEvent,
   type CommentListener,
   type CreateResult,
@@ -227,6 +228,16 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (site_id, post_url)
   );
   CREATE INDEX reblogs_recent ON reblogs (site_id, created);`,
+  // 6: edits and deletes of published comments, kept for live replay (Last-Event-ID).
+  `CREATE TABLE comment_changes (
+    seq        bigint PRIMARY KEY, -- the fresh value of the comment sequence the change took
+    site_id    text NOT NULL,
+    comment_id text NOT NULL,
+    post_url   text NOT NULL,
+    change     text NOT NULL CHECK (change IN ('edited', 'removed', 'emptied')),
+    created    timestamptz NOT NULL
+  );
+  CREATE INDEX comment_changes_site ON comment_changes (site_id, seq);`,
 ];
 
 interface ReblogRow {
@@ -946,46 +957,71 @@ export class PostgresStore implements Store {
   }
 
   editComment(siteId: string, id: string, body: string, now: Date): Promise<StoredComment | null> {
-    return this.#track(() =>
-      this.#transaction(async (client) => {
+    return this.#track(async () => {
+      const done = await this.#transaction(async (client) => {
         const existing = await commentById(client, siteId, id);
         if (!existing || existing.deleted) return null;
-        await bumpPost(client, existing.post_id);
+        const event = await keepChange(client, existing, 'edited', await bumpPost(client, existing.post_id), now);
         await client.query('UPDATE comments SET body = $3, edited = $4 WHERE site_id = $1 AND id = $2', [
           siteId,
           id,
           body,
           now,
         ]);
-        return toComment((await commentById(client, siteId, id))!);
-      }),
-    );
+        return { comment: toComment((await commentById(client, siteId, id))!), event };
+      });
+      if (done?.event) this.#announce(done.event);
+      return done?.comment ?? null;
+    });
+  }
+
+  commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{
+        seq: string;
+        comment_id: string;
+        post_url: string;
+        change: CommentChange['change'];
+        created: Date;
+      }>('SELECT * FROM comment_changes WHERE site_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [siteId, afterSeq, limit]);
+      return rows.map((row) => ({
+        siteId,
+        commentId: row.comment_id,
+        seq: Number(row.seq),
+        change: row.change,
+        postUrl: row.post_url,
+        created: row.created,
+      }));
+    });
   }
 
   deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null> {
-    return this.#track(() =>
-      this.#transaction(async (client) => {
+    return this.#track(async () => {
+      const done = await this.#transaction(async (client) => {
         const existing = await commentById(client, siteId, id);
         if (!existing || existing.deleted) return null;
         // The post lock also keeps a reply from arriving between the check and the delete.
-        await bumpPost(client, existing.post_id);
+        const seq = await bumpPost(client, existing.post_id);
         const replies = await client.query('SELECT 1 FROM comments WHERE site_id = $1 AND parent_id = $2 LIMIT 1', [
           siteId,
           id,
         ]);
-        if ((replies.rowCount ?? 0) > 0) {
+        const outcome = (replies.rowCount ?? 0) > 0 ? 'emptied' : 'removed';
+        if (outcome === 'emptied') {
           await client.query(
             `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
                author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
              WHERE site_id = $1 AND id = $2`,
             [siteId, id, now],
           );
-          return 'emptied';
+        } else {
+          await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [siteId, id]);
         }
-        await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [siteId, id]);
-        return 'removed';
-      }),
-    );
+        return { outcome, event: await keepChange(client, existing, outcome, seq, now) } as const;
+      });
+      if (done?.event) this.#announce(done.event);
+      return done?.outcome ?? null;
+    });
   }
 
   // --- privacy --------------------------------------------------------------------------------
@@ -1299,12 +1335,32 @@ async function commentById(
   return rows[0];
 }
 
-/** Locks the post and gives it a fresh version (a new value of the comment sequence). */
-async function bumpPost(client: pg.PoolClient, postId: number): Promise<void> {
-  await client.query(
-    `UPDATE posts SET revision = nextval(pg_get_serial_sequence('comments', 'seq')) WHERE id = $1`,
+/** Locks the post and gives it a fresh version (a new value of the comment sequence), which it returns. */
+async function bumpPost(client: pg.PoolClient, postId: number): Promise<number> {
+  const { rows } = await client.query<{ revision: string }>(
+    `UPDATE posts SET revision = nextval(pg_get_serial_sequence('comments', 'seq')) WHERE id = $1 RETURNING revision`,
     [postId],
   );
+  return Number(rows[0]!.revision);
+}
+
+/**
+ * Keeps an edit or delete of a published comment for live replay, under the post's fresh
+ * version `seq`; returns the event to announce after the commit.
+ */
+async function keepChange(
+  client: pg.PoolClient,
+  before: CommentRow,
+  change: CommentChange['change'],
+  seq: number,
+  now: Date,
+): Promise<CommentEvent | undefined> {
+  if (before.status !== 'published') return undefined;
+  await client.query(
+    'INSERT INTO comment_changes (seq, site_id, comment_id, post_url, change, created) VALUES ($1, $2, $3, $4, $5, $6)',
+    [seq, before.site_id, before.id, before.post_url, change, now],
+  );
+  return { siteId: before.site_id, commentId: before.id, seq, change, postUrl: before.post_url };
 }
 
 async function lockPost(client: pg.PoolClient, siteId: string, url: string): Promise<number | undefined> {

@@ -24,6 +24,8 @@ import {
   orderThreads,
   storedComment,
   parsePageQuery,
+  type CommentChange,
+  type CommentEvent,
   type CommentListener,
   type CreateResult,
   type LikeSummary,
@@ -216,6 +218,16 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (site_id, post_url)
   ) STRICT;
   CREATE INDEX reblogs_recent ON reblogs (site_id, created);`,
+  // 5: edits and deletes of published comments, kept for live replay (Last-Event-ID).
+  `CREATE TABLE comment_changes (
+    seq        INTEGER PRIMARY KEY, -- the fresh value of the comment sequence the change took
+    site_id    TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    post_url   TEXT NOT NULL,
+    change     TEXT NOT NULL CHECK (change IN ('edited', 'removed', 'emptied')),
+    created    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX comment_changes_site ON comment_changes (site_id, seq);`,
 ];
 
 interface ReblogRow {
@@ -461,6 +473,13 @@ function prepareStatements(db: Database.Database) {
         author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
       WHERE site_id = ? AND id = ?`),
     removeComment: db.prepare<[string, string]>('DELETE FROM comments WHERE site_id = ? AND id = ?'),
+    insertChange: db.prepare<[number, string, string, string, string, number]>(
+      'INSERT INTO comment_changes (seq, site_id, comment_id, post_url, change, created) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    changes: db.prepare<
+      [string, number, number],
+      { seq: number; comment_id: string; post_url: string; change: CommentChange['change']; created: number }
+    >('SELECT * FROM comment_changes WHERE site_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
   };
 }
 
@@ -640,8 +659,7 @@ export class SqliteStore implements Store {
   async createComment(input: NewComment, maxDepth: number): Promise<CreateResult> {
     const result = await this.#enqueue(() => this.#insertComment(input, maxDepth));
     if (result.ok && !result.replayed) {
-      const event = { siteId: input.siteId, commentId: input.id, seq: result.comment.seq };
-      for (const listener of this.#listeners) listener(event);
+      this.#announce({ siteId: input.siteId, commentId: input.id, seq: result.comment.seq });
     }
     return result;
   }
@@ -854,27 +872,29 @@ export class SqliteStore implements Store {
   }
 
   async editComment(siteId: string, id: string, body: string, now: Date): Promise<StoredComment | null> {
-    return this.#enqueue(() => {
+    const done = await this.#enqueue(() => {
       const s = this.#stmts;
       const existing = s.comment.get(siteId, id);
       if (!existing || existing.deleted) return null;
       s.editComment.run(body, now.getTime(), siteId, id);
-      this.#bumpPost(existing.post_id);
-      return toComment(s.comment.get(siteId, id)!);
+      return { comment: toComment(s.comment.get(siteId, id)!), event: this.#changed(existing, 'edited', now) };
     });
+    this.#announce(done?.event);
+    return done?.comment ?? null;
   }
 
   async deleteComment(siteId: string, id: string, now: Date): Promise<'removed' | 'emptied' | null> {
-    return this.#enqueue(() => {
+    const done = await this.#enqueue(() => {
       const s = this.#stmts;
       const existing = s.comment.get(siteId, id);
       if (!existing || existing.deleted) return null;
-      const emptied = s.hasReplies.get(siteId, id) !== undefined;
-      if (emptied) s.emptyComment.run(now.getTime(), siteId, id);
+      const outcome = s.hasReplies.get(siteId, id) !== undefined ? 'emptied' : 'removed';
+      if (outcome === 'emptied') s.emptyComment.run(now.getTime(), siteId, id);
       else s.removeComment.run(siteId, id);
-      this.#bumpPost(existing.post_id);
-      return emptied ? 'emptied' : 'removed';
+      return { outcome, event: this.#changed(existing, outcome, now) } as const;
     });
+    this.#announce(done?.event);
+    return done?.outcome ?? null;
   }
 
   // --- privacy --------------------------------------------------------------------------------
@@ -1043,10 +1063,39 @@ export class SqliteStore implements Store {
       .map(toSite);
   }
 
-  /** Gives a post a fresh version (a new value from the comment sequence) after an edit or delete. */
+  /** Gives a post a fresh version (a new value from the comment sequence). */
   #bumpPost(postId: number): void {
     const next = this.#stmts.nextSeq.get();
     if (next) this.#stmts.bumpPost.run(next.seq, postId);
+  }
+
+  async commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {
+    return this.#stmts.changes.all(siteId, afterSeq, limit).map((row) => ({
+      siteId,
+      commentId: row.comment_id,
+      seq: row.seq,
+      change: row.change,
+      postUrl: row.post_url,
+      created: new Date(row.created),
+    }));
+  }
+
+  /**
+   * After an edit or delete: gives the post a fresh version (a new value from the comment
+   * sequence) and, for a published comment, keeps the change for live replay under that value.
+   */
+  #changed(before: CommentRow, change: CommentChange['change'], now: Date): CommentEvent | undefined {
+    const next = this.#stmts.nextSeq.get();
+    if (!next) return undefined;
+    this.#stmts.bumpPost.run(next.seq, before.post_id);
+    if (before.status !== 'published') return undefined;
+    this.#stmts.insertChange.run(next.seq, before.site_id, before.id, before.post_url, change, now.getTime());
+    return { siteId: before.site_id, commentId: before.id, seq: next.seq, change, postUrl: before.post_url };
+  }
+
+  /** Tells the listeners (after the commit). */
+  #announce(event: CommentEvent | undefined): void {
+    if (event) for (const listener of this.#listeners) listener(event);
   }
 
   get #stmts(): ReturnType<typeof prepareStatements> {

@@ -140,6 +140,21 @@ export interface CommentEvent {
   siteId: string;
   commentId: string;
   seq: number;
+  /**
+   * Absent for a new comment. Otherwise an edit of a published comment, or its delete, which
+   * `removed` it or `emptied` it (kept, for its replies); `seq` is then a fresh value of the
+   * comment sequence taken by that change.
+   */
+  change?: 'edited' | 'removed' | 'emptied';
+  /** The comment's post, with `change` (a removed comment can no longer be looked up). */
+  postUrl?: string;
+}
+
+/** An edit or delete of a published comment, kept so that live clients can replay it. */
+export interface CommentChange extends CommentEvent {
+  change: 'edited' | 'removed' | 'emptied';
+  postUrl: string;
+  created: Date;
 }
 
 export type CommentListener = (event: CommentEvent) => void;
@@ -218,6 +233,11 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore {
    * `limit` at a time after `afterSeq`: what an export streams.
    */
   exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]>;
+  /**
+   * A site's edits and deletes of published comments (each announced by `onComment` too) in
+   * `seq` order, `limit` at a time after `afterSeq`: what a reconnecting live client missed.
+   */
+  commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]>;
   /**
    * Stores a comment exactly once per (siteId, id). Creates the post record on first use.
    * `maxDepth` bounds `parent.depth + 1`.

@@ -19,12 +19,18 @@ export interface ImportReport {
 
 /** How many comments an import keeps in flight at once. */
 const WINDOW = 256;
+/**
+ * How many recently queued ids an import remembers, so that a reply to one of them (replies
+ * mostly follow their parents closely) need not ask the store. Older parents are looked up:
+ * memory stays bounded however long the file is.
+ */
+const RECENT_IDS = 4_096;
 
 export class ImportWriter {
   readonly report: ImportReport;
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** Ids this import has stored or queued. */
-  readonly #seen = new Set<string>();
+  /** The ids this import queued last (at most RECENT_IDS, oldest first). */
+  readonly #recent = new Set<string>();
   /** Replies waiting for a parent that has not come yet, by parent id. */
   readonly #waiting = new Map<string, { line: number; input: NewComment }[]>();
 
@@ -49,7 +55,8 @@ export class ImportWriter {
    */
   async add(line: number, input: NewComment): Promise<void> {
     const parent = input.parentId;
-    if (parent && !this.#seen.has(parent) && !(await this.store.getComment(input.siteId, parent))) {
+    const known = (id: string) => this.#recent.has(id) || this.#inFlight.has(id);
+    if (parent && !known(parent) && !(await this.store.getComment(input.siteId, parent))) {
       const siblings = this.#waiting.get(parent);
       if (siblings) siblings.push({ line, input });
       else this.#waiting.set(parent, [{ line, input }]);
@@ -59,7 +66,8 @@ export class ImportWriter {
   }
 
   async #write(line: number, input: NewComment): Promise<void> {
-    this.#seen.add(input.id);
+    this.#recent.add(input.id);
+    if (this.#recent.size > RECENT_IDS) this.#recent.delete(this.#recent.values().next().value!);
     if ((input.parentId && this.#inFlight.has(input.parentId)) || this.#inFlight.size >= WINDOW) await this.#drain();
     const job = this.store
       // Imports keep the source's threading, however deep it was.

@@ -395,8 +395,26 @@ export class CommentThreadElement extends BlogtalkElement {
     this.#unlisten?.();
     const server = this.backend ? null : resolveServer(this.server);
     this.#unlisten = server
-      ? listenLive(server, { post, comment: (comment) => this.#arrive(comment), reload: () => this.#retry() })
+      ? listenLive(server, {
+          post,
+          comment: (comment) => this.#arrive(comment),
+          change: (id, comment) => this.#change(id, comment),
+          reload: () => this.#retry(),
+        })
       : null;
+  }
+
+  /** A comment edited or deleted elsewhere: shown as it now reads, in place, or gone (null). */
+  #change(id: string, comment: Comment | null): void {
+    const page = this.#list?.value;
+    if (!page) return;
+    const swap = (list: Comment[]) => list.flatMap((c) => (c.id !== id ? [c] : comment ? [comment] : []));
+    if (!comment && [...page.comments, ...this._earlier].some((c) => c.id === id)) page.total--;
+    page.comments = swap(page.comments);
+    this._earlier = swap(this._earlier);
+    this._incoming = swap(this._incoming);
+    this._own = this._own.flatMap((own) => swap([own.comment]).map((c) => ({ ...own, comment: c })));
+    this.requestUpdate();
   }
 
   #arrive(comment: Comment): void {

@@ -1,6 +1,6 @@
 /**
- * Live updates from a blogtalk server: one `EventSource` per server and site, shared by every
- * thread of that site on the page. It resumes from the last event id after a drop (the
+ * Live updates from a blogtalk server — new, edited and deleted comments: one `EventSource` per
+ * server and site, shared by every thread of that site on the page. It resumes from the last event id after a drop (the
  * browser's own reconnect) and after a pause: a hidden tab lets its stream go after a minute
  * and opens a new one, from where it left off, when it is shown again.
  */
@@ -10,6 +10,8 @@ export interface LiveListener {
   /** The canonical URL of the post whose comments this listener wants. */
   post: string;
   comment(comment: Comment): void;
+  /** A comment was edited or deleted: how it now reads, or null when it is gone. */
+  change(id: string, comment: Comment | null): void;
   /** Too much was missed to replay: reload the thread. */
   reload(): void;
 }
@@ -65,20 +67,30 @@ class LiveChannel {
     source.addEventListener('open', () => {
       this.#retryMs = FIRST_RETRY_MS;
     });
-    source.addEventListener('comment', (event) => {
-      const message = event as MessageEvent<string>;
-      if (message.lastEventId) this.#lastId = message.lastEventId;
-      let comment: Comment;
-      try {
-        comment = JSON.parse(message.data) as Comment;
-      } catch {
-        return;
-      }
-      if (this.#seen.has(comment.id)) return;
-      this.#seen.add(comment.id);
-      if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value!);
-      for (const listener of this.listeners) if (listener.post === comment.post) listener.comment(comment);
-    });
+    // `comment` (a new one), `edit` (as it now reads) and `delete` (`{id, post, comment?}`).
+    for (const type of ['comment', 'edit', 'delete']) {
+      source.addEventListener(type, (event) => {
+        const message = event as MessageEvent<string>;
+        if (message.lastEventId) this.#lastId = message.lastEventId;
+        let data: Comment & { comment?: Comment };
+        try {
+          data = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        const { id } = data;
+        if (type === 'comment') {
+          if (this.#seen.has(id)) return;
+          this.#seen.add(id);
+          if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value!);
+        }
+        for (const listener of this.listeners) {
+          if (listener.post !== data.post) continue;
+          if (type === 'comment') listener.comment(data);
+          else listener.change(id, type === 'edit' ? data : (data.comment ?? null));
+        }
+      });
+    }
     source.addEventListener('reload', () => {
       for (const listener of this.listeners) listener.reload();
     });

@@ -1,8 +1,49 @@
-/** Live updates: a comment posted elsewhere reaches an open thread without a reload. */
+/**
+ * Live updates: a comment posted, edited or deleted elsewhere reaches an open thread without a
+ * reload.
+ */
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
+import type { Comment } from '../../src/data/api-types.js';
 import type { CommentThreadElement } from '../../src/index.js';
 import { $, $$, bodies, heading, newPost, seed, server, text, until, writeComment } from './helpers.js';
+
+/**
+ * The thread opens its stream after its first page has loaded, without a point to resume
+ * from: what happens in between is not replayed. So tests change things once it is open.
+ */
+const sources: EventSource[] = [];
+const NativeEventSource = EventSource;
+window.EventSource = class extends NativeEventSource {
+  constructor(url: string | URL, init?: EventSourceInit) {
+    super(url, init);
+    sources.push(this);
+  }
+};
+const streamOpen = () =>
+  until(() => sources.at(-1)?.readyState === NativeEventSource.OPEN, 'the live stream open');
+
+/** Another reader's comment, posted as a guest through the API; with its edit token. */
+async function seedEditable(post: string, body: string, parent: string | null = null) {
+  const res = await fetch(`${server}/api/v1/comments`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ post, parent, author: { name: 'Carol', email: 'carol@example.org' }, body }),
+  });
+  if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+  return { comment: (await res.json()) as Comment, token: res.headers.get('Edit-Token')! };
+}
+
+/** That reader edits (with a body) or deletes their comment through the API. */
+async function change(target: { comment: Comment; token: string }, body?: string): Promise<void> {
+  const action = body === undefined ? 'delete' : 'edit';
+  const res = await fetch(`${server}/api/v1/comments/${target.comment.id}/${action}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ post: target.comment.post, editToken: target.token, ...(body === undefined ? {} : { body }) }),
+  });
+  if (res.status !== 200) throw new Error(`${action} failed: ${res.status} ${await res.text()}`);
+}
 
 function showButton(thread: CommentThreadElement): HTMLButtonElement | undefined {
   return $$<HTMLButtonElement>(thread, '.incoming button')[0];
@@ -14,6 +55,7 @@ describe('live updates', () => {
     await seed(post, { body: 'first' });
     const thread = await fixture<CommentThreadElement>(html`<comment-thread post=${post} server=${server}></comment-thread>`);
     await until(() => bodies(thread).length === 1, 'the first comment shown');
+    await streamOpen();
     await seed(post, { name: 'Bob', body: 'posted while you read' });
     await until(() => showButton(thread), 'the new-response button', 10_000);
     expect(text(showButton(thread))).to.equal('Show 1 new response');
@@ -38,5 +80,43 @@ describe('live updates', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(showButton(thread)).to.equal(undefined);
     expect(bodies(thread).filter((b) => b === 'mine')).to.have.length(1);
+  });
+
+  it('shows a comment edited elsewhere with its new text, in place, without offering it as new', async () => {
+    const post = newPost('live-edit');
+    const first = await seedEditable(post, 'as first written');
+    await seed(post, { body: 'second' });
+    const thread = await fixture<CommentThreadElement>(html`<comment-thread post=${post} server=${server}></comment-thread>`);
+    await until(() => bodies(thread).length === 2, 'both comments shown');
+    await streamOpen();
+    await change(first, 'as corrected later');
+    await until(() => bodies(thread)[0] === 'as corrected later', 'the edited text shown', 10_000);
+    expect(bodies(thread)).to.deep.equal(['as corrected later', 'second']);
+    expect(heading(thread)).to.contain('2 Responses');
+    expect(showButton(thread)).to.equal(undefined);
+    await expect(thread).to.be.accessible();
+  });
+
+  it('removes a comment deleted elsewhere, and keeps one with replies as "This comment was deleted."', async () => {
+    const post = newPost('live-delete');
+    const parent = await seedEditable(post, 'has a reply');
+    await seed(post, { name: 'Bob', body: 'the reply', parent: parent.comment.id });
+    const lonely = await seedEditable(post, 'alone');
+    const thread = await fixture<CommentThreadElement>(html`<comment-thread post=${post} server=${server}></comment-thread>`);
+    await until(() => bodies(thread).length === 3, 'all three shown');
+    await streamOpen();
+    expect(heading(thread)).to.contain('3 Responses');
+
+    await change(lonely);
+    await until(() => !bodies(thread).includes('alone'), 'the deleted comment gone', 10_000);
+    expect(bodies(thread)).to.deep.equal(['has a reply', 'the reply']);
+    expect(heading(thread)).to.contain('2 Responses');
+
+    await change(parent);
+    await until(() => bodies(thread)[0] === 'This comment was deleted.', 'the emptied comment shown', 10_000);
+    expect(bodies(thread)).to.deep.equal(['This comment was deleted.', 'the reply']);
+    expect(text(thread.shadowRoot)).not.to.contain('has a reply');
+    expect(showButton(thread)).to.equal(undefined);
+    await expect(thread).to.be.accessible();
   });
 });

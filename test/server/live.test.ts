@@ -36,6 +36,29 @@ async function postComment(server: string, postUrl: string, body: string, origin
   return (await res.json()) as Comment;
 }
 
+/** Posts a guest comment and returns it with its edit token. */
+async function postEditable(server: string, postUrl: string, body: string, parent: string | null = null) {
+  const res = await fetch(`${server}/api/v1/comments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `live-${process.pid}-${++n}`, origin: blog },
+    body: JSON.stringify({ post: postUrl, parent, author: { name: 'Live', email: 'live@example.org' }, body }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return { comment: (await res.json()) as Comment, token: res.headers.get('edit-token')! };
+}
+
+/** Edits (with a body) or deletes a comment through the API, as its guest author. */
+async function change(server: string, target: { comment: Comment; token: string }, body?: string): Promise<unknown> {
+  const action = body === undefined ? 'delete' : 'edit';
+  const res = await fetch(`${server}/api/v1/comments/${target.comment.id}/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: blog },
+    body: JSON.stringify({ post: target.comment.post, editToken: target.token, ...(body === undefined ? {} : { body }) }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+
 const events = (server: string, site = blog, headers: Record<string, string> = {}) =>
   openSse(`${server}/api/v1/events?site=${encodeURIComponent(site)}`, { origin: blog, ...headers });
 
@@ -120,6 +143,66 @@ describe('live updates (Server-Sent Events)', () => {
     }
   });
 
+  it('streams edits and deletes as `edit` and `delete` events with the comment as it now reads', async () => {
+    const { url } = await sqliteApp();
+    const lonely = await postEditable(url, `${blog}/e/`, 'before');
+    const parent = await postEditable(url, `${blog}/e/`, 'has a reply');
+    await postEditable(url, `${blog}/e/`, 'the reply', parent.comment.id);
+    const stream = await events(url);
+    try {
+      const edited = await change(url, lonely, 'after');
+      const edit = await stream.waitFor((e) => e.event === 'edit');
+      assert.deepEqual(JSON.parse(edit.data), edited);
+      assert.equal(JSON.parse(edit.data).body, 'after');
+      assert.ok(JSON.parse(edit.data).edited);
+
+      await change(url, parent);
+      const emptied = await stream.waitFor((e) => e.event === 'delete');
+      const { comment, ...rest } = JSON.parse(emptied.data);
+      assert.deepEqual(rest, { id: parent.comment.id, post: `${blog}/e/`, outcome: 'emptied' });
+      assert.equal(comment.body, 'This comment was deleted.');
+      assert.equal(comment.deleted, true);
+
+      await change(url, lonely);
+      const removed = await stream.waitFor((e) => e.event === 'delete' && e !== emptied);
+      assert.deepEqual(JSON.parse(removed.data), { id: lonely.comment.id, post: `${blog}/e/`, outcome: 'removed' });
+      assert.deepEqual(stream.events.map((e) => e.event), ['edit', 'delete', 'delete'], 'no new comment announced');
+      const ids = stream.events.map((e) => Number(e.id));
+      assert.ok(ids[0]! > 0 && ids[1]! > ids[0]! && ids[2]! > ids[1]!, `rising ids ${ids}`);
+      assert.equal(stream.events.some((e) => e.data.includes('live@example.org')), false);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('replays missed edits and deletes, in order, to a client that reconnects with Last-Event-ID', async () => {
+    const { url } = await sqliteApp();
+    const first = await events(url);
+    const kept = await postEditable(url, `${blog}/r/`, 'kept');
+    const gone = await postEditable(url, `${blog}/r/`, 'gone');
+    await first.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === gone.comment.id);
+    const seen = first.events.at(-1)!;
+    first.close();
+    const added = await postEditable(url, `${blog}/r/`, 'added while away');
+    await change(url, kept, 'kept, edited while away');
+    await change(url, gone);
+    await change(url, added, 'added, then edited');
+    const again = await events(url, blog, { 'last-event-id': seen.id! });
+    try {
+      await again.waitFor((e) => e.event === 'edit' && JSON.parse(e.data).id === added.comment.id);
+      const fresh = again.events.filter((e) => Number(e.id) > Number(seen.id));
+      assert.deepEqual(
+        fresh.map((e) => `${e.event} ${JSON.parse(e.data).id}`),
+        [`comment ${added.comment.id}`, `edit ${kept.comment.id}`, `delete ${gone.comment.id}`, `edit ${added.comment.id}`],
+      );
+      const ids = fresh.map((e) => Number(e.id));
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      assert.equal(JSON.parse(fresh[1]!.data).body, 'kept, edited while away');
+    } finally {
+      again.close();
+    }
+  });
+
   it('refuses an unknown site and a page origin the site does not allow', async () => {
     const { url } = await sqliteApp();
     const unknown = await fetch(`${url}/api/v1/events?site=${encodeURIComponent('https://nope.example')}`);
@@ -162,6 +245,39 @@ describe('live updates (Server-Sent Events)', () => {
       const onA = await events(a.url, blog, { 'last-event-id': live.id! });
       try {
         await onA.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).id === missed.id);
+      } finally {
+        onA.close();
+      }
+    },
+  );
+
+  it(
+    'fans out edits and deletes between instances sharing PostgreSQL, and replays them on the other one',
+    { skip: databaseUrl ? false : 'TEST_DATABASE_URL not set' },
+    async () => {
+      const a = await startApp({ databaseUrl: databaseUrl!, pgSchema: schema });
+      apps.push(a.app);
+      const b = await startApp({ databaseUrl: databaseUrl!, pgSchema: schema });
+      apps.push(b.app);
+      const first = await postEditable(a.url, `${blog}/pg-e/`, 'first');
+      const second = await postEditable(a.url, `${blog}/pg-e/`, 'second');
+      const onB = await events(b.url);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // B's LISTEN connection starts
+      await change(a.url, first, 'first, edited on A');
+      const edit = await onB.waitFor((e) => e.event === 'edit');
+      assert.equal(JSON.parse(edit.data).body, 'first, edited on A');
+      onB.close();
+
+      await change(b.url, second, 'second, edited on B');
+      await change(b.url, first);
+      const onA = await events(a.url, blog, { 'last-event-id': edit.id! });
+      try {
+        await onA.waitFor((e) => e.event === 'delete');
+        const fresh = onA.events.filter((e) => Number(e.id) > Number(edit.id));
+        assert.deepEqual(fresh.map((e) => `${e.event} ${JSON.parse(e.data).id}`), [
+          `edit ${second.comment.id}`,
+          `delete ${first.comment.id}`,
+        ]);
       } finally {
         onA.close();
       }

@@ -537,6 +537,54 @@ function storeContract(
       assert.deepEqual(await store.getPost(siteId, newPost), page.post);
       assert.deepEqual(await listedIds(store, siteId, postUrl), [same.id]);
     });
+
+    test('announces edits and deletes of published comments and keeps them, in order, for replay', async () => {
+      const { siteId, postUrl } = await freshSite(store);
+      const heard: CommentEvent[] = [];
+      const stop = store.onComment((event) => {
+        if (event.siteId === siteId && event.change) heard.push(event);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200)); // PostgreSQL: let LISTEN start
+      try {
+        const lonely = await create(store, newComment(siteId, postUrl));
+        const parent = await create(store, newComment(siteId, postUrl));
+        await create(store, newComment(siteId, postUrl, { parentId: parent.id }));
+        const pending = await create(store, newComment(siteId, postUrl, { status: 'pending' }));
+        const at = (ms: number) => new Date(BASE_TIME + 3_600_000 + ms);
+        await store.editComment(siteId, lonely.id, 'Hello, edited', at(1));
+        await store.editComment(siteId, pending.id, 'not for the public', at(2));
+        await store.deleteComment(siteId, pending.id, at(3));
+        await store.deleteComment(siteId, lonely.id, at(4));
+        await store.deleteComment(siteId, parent.id, at(5));
+        await until(() => heard.length >= 3);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const expected = [
+          { id: lonely.id, change: 'edited' },
+          { id: lonely.id, change: 'removed' },
+          { id: parent.id, change: 'emptied' },
+        ];
+        assert.deepEqual(heard.map((e) => ({ id: e.commentId, change: e.change })), expected, 'the pending one is not announced');
+        for (const event of heard) assert.equal(event.postUrl, postUrl);
+        const seqs = heard.map((e) => e.seq);
+        assert.ok(seqs[0]! > pending.seq && seqs[1]! > seqs[0]! && seqs[2]! > seqs[1]!, `fresh, rising seqs: ${seqs}`);
+        assert.equal((await store.threadStamp(siteId, postUrl)).version, seqs[2], "the post's version is the last change");
+
+        const kept = await store.commentChanges(siteId, 0, 10);
+        assert.deepEqual(
+          kept.map(({ created, ...event }) => event),
+          heard.map((event) => ({ ...event })),
+        );
+        assert.deepEqual(kept.map((c) => c.created), [at(1), at(4), at(5)]);
+        assert.deepEqual((await store.commentChanges(siteId, seqs[0]!, 10)).map((c) => c.seq), seqs.slice(1));
+        assert.deepEqual((await store.commentChanges(siteId, 0, 1)).map((c) => c.seq), seqs.slice(0, 1));
+        const other = await freshSite(store);
+        assert.deepEqual(await store.commentChanges(other.siteId, 0, 10), [], "another site's changes are its own");
+        const later = await create(store, newComment(siteId, postUrl));
+        assert.ok(later.seq > seqs[2]!, 'a new comment never reuses a change’s seq');
+      } finally {
+        stop();
+      }
+    });
   });
 }
 
@@ -609,6 +657,24 @@ describe('PostgreSQL instances sharing a database', () => {
       const stored = await create(b, newComment(siteId, postUrl));
       await until(() => heardByA.length > 0);
       assert.deepEqual(heardByA, [stored.id]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("hear each other's edits and deletes through LISTEN/NOTIFY", { skip }, async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    try {
+      const { siteId, postUrl } = await freshSite(a);
+      const heardByA: string[] = [];
+      a.onComment((event) => heardByA.push(`${event.change ?? 'new'} ${event.commentId}`));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let A's LISTEN start
+      const stored = await create(b, newComment(siteId, postUrl));
+      await b.editComment(siteId, stored.id, 'edited on B', new Date());
+      await b.deleteComment(siteId, stored.id, new Date());
+      await until(() => heardByA.length >= 3);
+      assert.deepEqual(heardByA, [`new ${stored.id}`, `edited ${stored.id}`, `removed ${stored.id}`]);
+      assert.deepEqual((await a.commentChanges(siteId, stored.seq, 10)).map((c) => c.change), ['edited', 'removed']);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -147,6 +147,31 @@ describe('export and import (JSON Lines)', () => {
     }
   });
 
+  it('keeps a reply to a parent thousands of records back, and one that comes before its parent', async () => {
+    const source = await sqlite();
+    const target = await sqlite();
+    try {
+      await seed(source);
+      const [header, first] = await collect(exportSite(source, site.id));
+      const record = (id: string, parent: string | null) => JSON.stringify({ ...JSON.parse(first!), id, parent });
+      const lines = [
+        header!,
+        ...Array.from({ length: 5_000 }, (_, i) => record(`old-${i}`, null)),
+        record('late-reply', 'old-0'),
+        record('early-reply', 'later-parent'),
+        record('later-parent', null),
+      ];
+      const report = await importSite(target, from(lines), defaultLimits);
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.imported, 5_003);
+      assert.equal((await target.getComment(site.id, 'late-reply'))?.parentId, 'old-0');
+      assert.equal((await target.getComment(site.id, 'early-reply'))?.depth, 1);
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+
   it('refuses a file that does not start with an export header, and a newer version', async () => {
     const target = await sqlite();
     try {
