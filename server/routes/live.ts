@@ -17,6 +17,8 @@ export interface LiveRoutesOptions {
   sites: SiteDirectory;
   limits: Limits;
   now: () => Date;
+  /** For the authors' per-site pseudonyms on wire comments. */
+  secret: string;
   /** Keep-alive comment interval (tests shorten it). */
   heartbeatMs?: number;
 }
@@ -41,7 +43,7 @@ function frame(event: string, id: number | null, data: unknown): string {
 }
 
 export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions): Promise<void> {
-  const { store, sites, limits, now } = opts;
+  const { store, sites, limits, now, secret } = opts;
   const streams = new Set<Stream>();
 
   // One store subscription for the whole instance: each new comment is read and serialized
@@ -52,7 +54,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
     if (listeners === 0) return;
     const comment = await store.getComment(event.siteId, event.commentId).catch(() => null);
     if (!comment || comment.status !== 'published') return;
-    const message = frame('comment', event.seq, toWire(comment));
+    const message = frame('comment', event.seq, toWire(comment, secret));
     for (const stream of streams) if (stream.siteId === event.siteId) stream.reply.raw.write(message);
   };
   const unsubscribe = store.onComment((event) => void onComment(event));
@@ -127,7 +129,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
           (c) => c.status === 'published' && (c.seq > lastId || c.created.getTime() > since),
         );
         if (recent.length > REPLAY_SLACK_SEQ + REPLAY_MAX) raw.write(frame('reload', null, {}));
-        else for (const c of missed) raw.write(frame('comment', c.seq, toWire(c)));
+        else for (const c of missed) raw.write(frame('comment', c.seq, toWire(c, secret)));
       }
     },
   );

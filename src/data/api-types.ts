@@ -66,6 +66,8 @@ export interface CommentPage {
   comments: Comment[];
   /** Pass as `before` to load the previous (older) page; null when this is the oldest. */
   older: string | null;
+  /** Seconds after posting during which an author may edit or delete their comment. */
+  editWindow?: number;
 }
 
 /** `POST /api/v1/comments` with header `Idempotency-Key: <id>`. */
@@ -84,6 +86,8 @@ export interface NewCommentRequest {
     website?: string;
   };
   body: string;
+  /** Guests: a random secret made by the browser; only its SHA-256 is stored, and it allows edits. */
+  editToken?: string;
 }
 
 /** Every error response. */
