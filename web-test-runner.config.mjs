@@ -95,6 +95,8 @@ function blogtalkServer() {
       await srv?.close();
     },
     async executeCommand({ command, payload }) {
+      // `blogtalk-clock` { shift: ms } moves the server's clock (0 puts it back).
+      if (command === 'blogtalk-clock') return srv.shiftClock(payload.shift), true;
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);
       if (payload?.down) await proxy.down();

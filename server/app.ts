@@ -145,7 +145,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.error(error);
       http = new HttpError(500, 'internal', 'Something went wrong on the comment server.');
     }
-    if (http.statusCode === 403) reply.removeHeader('Access-Control-Allow-Origin');
+    // A refused origin must not read the refusal; an allowed one must read why (e.g. edit_window_closed).
+    if (http.code.startsWith('origin_')) reply.removeHeader('Access-Control-Allow-Origin');
     reply.code(http.statusCode).headers(http.headers).send(errorBody(http.code, http.message));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -18,6 +18,8 @@ export interface CommentAuthor {
    * nor a plain hash of it.
    */
   avatar: string;
+  /** Only for a signed-in author: their pseudonym on this site (the session's `user.author`). */
+  user?: string;
 }
 
 /** Where a reblog was made; only set when `kind` is `reblog`. */
@@ -48,6 +50,10 @@ export interface Comment {
   /** ISO 8601 time the server stored it. */
   created: string;
   reblog: ReblogSource | null;
+  /** ISO 8601 time its author last edited it, if ever. */
+  edited?: string;
+  /** Deleted by its author but kept for its replies: `body` is "This comment was deleted." */
+  deleted?: boolean;
 }
 
 /** `GET /api/v1/comments?post=…&page-size=…&before=…` */

@@ -47,8 +47,22 @@ export class HttpBackend implements Backend {
     );
   }
 
-  #url(): URL {
-    return new URL(`${this.server}/api/v1/comments`);
+  async change(post: string, id: string, body: string | null, editToken?: string): Promise<Comment | 'removed' | 'emptied'> {
+    const result = await this.#request<Comment | { outcome: 'removed' | 'emptied' }>(
+      this.#url(`/${encodeURIComponent(id)}/${body === null ? 'delete' : 'edit'}`),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ post, ...(body === null ? {} : { body }), ...(editToken ? { editToken } : {}) }),
+        // A guest proves authorship with the token; a signed-in writer with the session cookie.
+        credentials: editToken ? 'omit' : 'include',
+      },
+    );
+    return 'outcome' in result ? result.outcome : result;
+  }
+
+  #url(path = ''): URL {
+    return new URL(`${this.server}/api/v1/comments${path}`);
   }
 
   async #request<T>(url: URL, init: RequestInit, signal?: AbortSignal): Promise<T> {

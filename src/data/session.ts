@@ -22,6 +22,8 @@ export interface SessionUser {
   provider: string | null;
   /** Its display name, for "You are commenting using your X account". */
   providerName: string | null;
+  /** Their pseudonym on the post's site: `author.user` of their own comments there. */
+  author?: string;
 }
 
 /** A sign-in provider the server offers. */

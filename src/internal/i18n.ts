@@ -58,6 +58,17 @@ export interface Messages {
   websiteInvalid: string;
   /** A guest field over its limit of `{max}` characters. */
   tooLong: string;
+  delete: string;
+  save: string;
+  cancel: string;
+  /** Label of the textarea that edits one's own comment. */
+  editLabel: string;
+  /** The inline question before deleting one's own comment. */
+  confirmDelete: string;
+  /** After the date of a changed comment (its title is the edit time). */
+  edited: string;
+  /** In place of a deleted comment that has replies. */
+  deleted: string;
 }
 
 const en: Messages = {
@@ -98,6 +109,13 @@ const en: Messages = {
   emailInvalid: 'Please enter a valid email address.',
   websiteInvalid: 'A website address starts with http:// or https://.',
   tooLong: 'This can be at most {max} characters long.',
+  delete: 'Delete',
+  save: 'Save',
+  cancel: 'Cancel',
+  editLabel: 'Edit your comment',
+  confirmDelete: 'Delete this comment?',
+  edited: '(edited)',
+  deleted: 'This comment was deleted.',
 };
 
 /**

@@ -122,6 +122,7 @@ describe('guest edit tokens', () => {
     try {
       const res = await edit(id, { post, body: 'Too late', editToken: token('f') });
       assert.equal(res.statusCode, 403);
+      assert.equal(res.headers['access-control-allow-origin'], blog, 'the page may read why');
       assert.deepEqual(res.json(), {
         error: { code: 'edit_window_closed', message: 'Comments can be changed only within 10 minutes of posting.' },
       });

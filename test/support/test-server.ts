@@ -14,6 +14,8 @@ export interface TestServer {
   url: string;
   /** Posts of the test site live under this origin. */
   blogOrigin: string;
+  /** Moves the server's clock by `ms` (0 puts it back): edit windows and the like, without waiting. */
+  shiftClock(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,9 @@ export const testBlogOrigin = 'https://blog.test';
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'blogtalk-test-'));
   const store = await openStore({ dataDir: dir });
+  let offset = 0;
   const app = await buildApp({
+    now: () => new Date(Date.now() + offset),
     store,
     secret: 'test-secret',
     sites: [{ id: 'test', name: 'Test blog', origin: testBlogOrigin, allowedOrigins: options.allowedOrigins }],
@@ -42,6 +46,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   return {
     url: `http://127.0.0.1:${port}`,
     blogOrigin: testBlogOrigin,
+    shiftClock(ms) {
+      offset = ms;
+    },
     async close() {
       await app.close();
       await rm(dir, { recursive: true, force: true });
