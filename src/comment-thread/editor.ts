@@ -82,11 +82,9 @@ export class Editor {
   /** Edit and Delete (or the delete question) on the reader's own comment while its window is open. */
   actions(c: Comment, l: Localizer, now: number): TemplateResult | typeof nothing {
     const mode = this.#mode?.id === c.id ? this.#mode : null;
-    const me = this.options.me();
-    const until =
-      !c.deleted && this.options.backend()?.change && ((me && c.author.user === me) || this.#tokens.has(c.id))
-        ? Date.parse(c.created) + this.window * 1000
-        : 0;
+    // Cheap checks first: this runs for every comment on every render.
+    const own = !c.deleted && (this.#tokens.has(c.id) || (!!c.author.user && c.author.user === this.options.me()));
+    const until = own && this.options.backend()?.change ? Date.parse(c.created) + this.window * 1000 : 0;
     if (!mode && until <= now) return nothing;
     if (until > now && until < this.#timerAt) {
       clearTimeout(this.#timer);
