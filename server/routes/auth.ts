@@ -218,11 +218,14 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       );
   }
 
-  /** A new hand-off code for the user, bound to the page origin and the widget's nonce. */
-  async function handoffCode(userId: string, siteId: string, origin: string, nonce: string | null, provider: string) {
+  /**
+   * A new hand-off code for the user, bound to the page origin and the widget's nonce. With
+   * `hash`, the code is stored under that hash instead (the widget holds its preimage).
+   */
+  async function handoffCode(userId: string, siteId: string, origin: string, nonce: string | null, provider: string, hash?: string) {
     const code = randomToken();
     await store.putOneTimeCode({
-      hash: hashToken(code),
+      hash: hash ?? hashToken(code),
       purpose: 'handoff',
       siteId,
       userId,
@@ -437,6 +440,15 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
         return fail('sign_in_failed', `Signing in with ${provider.info.name} did not work. Close this window and try again.`);
       }
       const code = await handoffCode(user.id, transaction.siteId, transaction.returnOrigin, transaction.clientNonce, provider.info.id);
+      // COOP fallback: a provider page sent with Cross-Origin-Opener-Policy severs the popup from
+      // the page, so the message below never arrives. A widget whose nonce is the SHA-256 (hex) of
+      // a secret it kept may then redeem that secret (by fetch, never in a URL): the same
+      // hand-off, stored under the nonce, single-use and as short-lived.
+      if (!transaction.returnUrl && /^[0-9a-f]{64}$/.test(transaction.clientNonce)) {
+        await handoffCode(user.id, transaction.siteId, transaction.returnOrigin, transaction.clientNonce, provider.info.id, transaction.clientNonce).catch(
+          (error: unknown) => request.log.warn({ err: error }, 'no COOP fallback for this sign-in'),
+        );
+      }
       if (transaction.returnUrl) {
         noStore(reply);
         return reply.redirect(`${transaction.returnUrl}#blogtalk-code=${code}`, 303);

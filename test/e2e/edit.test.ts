@@ -52,6 +52,32 @@ async function edit(page: Page, from: string, to: string): Promise<void> {
   await comment(page, to).getByText('(edited)').waitFor();
 }
 
+describe('signing in when the provider cuts the popup off (Cross-Origin-Opener-Policy)', () => {
+  it('signs in with the secret kept in the page when no message comes back', async () => {
+    const context = await browser.newContext();
+    // What COOP does to the callback page: no opener to post to (it stays open until closed).
+    await context.addInitScript(
+      "if (location.pathname.includes('/api/v1/auth/callback/')) Object.defineProperty(window, 'opener', { value: null });",
+    );
+    const page = await context.newPage();
+    const redeems: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/auth/redeem')) redeems.push(request.postData() ?? '');
+    });
+    await page.goto(home);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: `Log in with ${DEMO}` }).click()]);
+    await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
+    await popup.getByText('Signed in. You can close this window.').waitFor();
+    await popup.close();
+    await page.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
+    assert.equal(redeems.length, 1);
+    const body = JSON.parse(redeems[0]!) as { code: string; nonce: string };
+    assert.match(body.nonce, /^[0-9a-f]{64}$/, 'the nonce is a SHA-256');
+    assert.equal(popup.url().includes(body.code), false, 'the secret was never in a URL');
+    await context.close();
+  });
+});
+
 describe('editing one’s own comment on the demo page', () => {
   it('a signed-in reader edits their comment, and after a reload it is edited and still theirs', async () => {
     const { page, problems } = await open();
