@@ -96,6 +96,8 @@ function blogtalkServer() {
     },
     async executeCommand({ command, payload }) {
       if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, payload.owns);
+      // `blogtalk-clock` { shift: ms } moves the server's clock (0 puts it back).
+      if (command === 'blogtalk-clock') return srv.shiftClock(payload.shift), true;
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);
       if (payload?.down) await proxy.down();

@@ -148,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.error(error);
       http = new HttpError(500, 'internal', 'Something went wrong on the comment server.');
     }
+    // A refused origin must not read the refusal; an allowed one must read why (e.g. edit_window_closed).
     if (http.code.startsWith('origin_')) reply.removeHeader('Access-Control-Allow-Origin');
     reply.code(http.statusCode).headers(http.headers).send(errorBody(http.code, http.message));
   });
@@ -226,7 +227,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Expired sessions, codes and sign-ins are removed now and then.
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
   purge.unref();
-  await app.register(liveRoutes, { store, sites, limits, now });
+  await app.register(liveRoutes, { store, sites, limits, now, secret: options.secret });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   const webmentions = new WebmentionReceiver(
     {

@@ -16,6 +16,7 @@
  *   POST owner-setup                {code} from the CLI's expiring setup link: the signed-in user becomes site owner
  *   GET  icons/:name                provider icons (SVG)
  */
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oauth from 'openid-client';
 import type { Limits } from '../config.js';
@@ -62,6 +63,8 @@ export interface PublicUser {
   provider: string | null;
   /** Its display name ("Google", "Email"), for "You are commenting using your X account". */
   providerName: string | null;
+  /** The user's pseudonym on the site asked about: `author.user` of their comments there. */
+  author?: string;
 }
 
 const publicUserSchema = {
@@ -75,12 +78,24 @@ const publicUserSchema = {
     website: { type: ['string', 'null'] },
     provider: { type: ['string', 'null'] },
     providerName: { type: ['string', 'null'] },
+    author: {
+      type: 'string',
+      description: "Given when the site is known: the same value as `author.user` on this user's comments there.",
+    },
   },
 } as const;
 
 /** The avatar seed of a signed-in user: salted HMAC of the email if known, else of the identity. */
 export function userAvatar(secret: string, siteId: string, user: User): string {
   return avatarSeed(secret, siteId, user.email, `${user.issuer}\n${user.subject}`);
+}
+
+/**
+ * A signed-in user's pseudonym on one site: the same for all their comments there, different
+ * on every other site, and not reversible to the user id without the server's secret.
+ */
+export function authorKey(secret: string, siteId: string, userId: string): string {
+  return createHmac('sha256', secret).update(`author\n${siteId}\n${userId}`).digest('base64url').slice(0, 22);
 }
 
 function escapeHtml(text: string): string {
@@ -143,6 +158,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       website: user.website,
       provider,
       providerName: providerName(provider),
+      ...(siteId ? { author: authorKey(secret, siteId, user.id) } : {}),
     };
   }
 
@@ -202,11 +218,14 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       );
   }
 
-  /** A new hand-off code for the user, bound to the page origin and the widget's nonce. */
-  async function handoffCode(userId: string, siteId: string, origin: string, nonce: string | null, provider: string) {
+  /**
+   * A new hand-off code for the user, bound to the page origin and the widget's nonce. With
+   * `hash`, the code is stored under that hash instead (the widget holds its preimage).
+   */
+  async function handoffCode(userId: string, siteId: string, origin: string, nonce: string | null, provider: string, hash?: string) {
     const code = randomToken();
     await store.putOneTimeCode({
-      hash: hashToken(code),
+      hash: hash ?? hashToken(code),
       purpose: 'handoff',
       siteId,
       userId,
@@ -421,6 +440,15 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
         return fail('sign_in_failed', `Signing in with ${provider.info.name} did not work. Close this window and try again.`);
       }
       const code = await handoffCode(user.id, transaction.siteId, transaction.returnOrigin, transaction.clientNonce, provider.info.id);
+      // COOP fallback: a provider page sent with Cross-Origin-Opener-Policy severs the popup from
+      // the page, so the message below never arrives. A widget whose nonce is the SHA-256 (hex) of
+      // a secret it kept may then redeem that secret (by fetch, never in a URL): the same
+      // hand-off, stored under the nonce, single-use and as short-lived.
+      if (!transaction.returnUrl && /^[0-9a-f]{64}$/.test(transaction.clientNonce)) {
+        await handoffCode(user.id, transaction.siteId, transaction.returnOrigin, transaction.clientNonce, provider.info.id, transaction.clientNonce).catch(
+          (error: unknown) => request.log.warn({ err: error }, 'no COOP fallback for this sign-in'),
+        );
+      }
       if (transaction.returnUrl) {
         noStore(reply);
         return reply.redirect(`${transaction.returnUrl}#blogtalk-code=${code}`, 303);

@@ -3,14 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api-types.js';
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
-import { userAvatar } from './auth.js';
+import { authorKey, userAvatar } from './auth.js';
 import { httpUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { Lru } from '../http/lru.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
 import { InvalidCursorError, type Site, type Store, type StoredComment } from '../store/store.js';
 import type { Sessions, SessionState } from '../auth/sessions.js';
-import { hashToken, randomToken, sameHash, tokenPattern } from '../auth/tokens.js';
+import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -26,9 +26,9 @@ export interface CommentRoutesOptions {
 export const DELETED_TEXT = 'This comment was deleted.';
 
 /**
- * The wire comment plus what sign-in added: `author.user` (the signed-in author's id, to offer
- * Edit/Delete to them), `edited` and `deleted`. A guest's edit token comes once, in the
- * `Edit-Token` header of the 201.
+ * The wire comment plus what sign-in added: `author.user` (the signed-in author's per-site
+ * pseudonym, see `authorKey`, to offer Edit/Delete to them), `edited` and `deleted`. A guest
+ * proves authorship with the `editToken` its browser made and sent with the comment.
  */
 export type WireComment = Comment & {
   author: Comment['author'] & { user?: string; picture?: string };
@@ -56,7 +56,13 @@ export const commentSchema = {
         name: { type: 'string' },
         website: nullableString,
         avatar: { type: 'string' },
-        user: { type: 'string' },
+        user: {
+          type: 'string',
+          description:
+            "Only on a signed-in author's comments: their pseudonym on this site (an HMAC of site and user, " +
+            'not the user id, so it links nothing across sites). The session endpoint gives the same value ' +
+            "as `user.author`, so the widget can tell the reader's own comments without a per-reader page.",
+        },
         picture: { type: 'string' },
       },
     },
@@ -77,8 +83,8 @@ export const commentSchema = {
   },
 } as const;
 
-/** What browsers may see of a stored comment: never the email address. */
-export function toWire(c: StoredComment): WireComment {
+/** What browsers may see of a stored comment: never the email address, nor the user id. */
+export function toWire(c: StoredComment, secret: string): WireComment {
   return {
     id: c.id,
     post: c.postUrl,
@@ -87,7 +93,7 @@ export function toWire(c: StoredComment): WireComment {
     kind: c.kind,
     status: c.status,
     author: { name: c.authorName, website: c.authorWebsite, avatar: c.avatar,
-      ...(c.userId ? { user: c.userId } : {}),
+      ...(c.userId ? { user: authorKey(secret, c.siteId, c.userId) } : {}),
       ...(c.authorPicture ? { picture: c.authorPicture } : {}),
     },
     body: c.deleted ? DELETED_TEXT : c.body,
@@ -146,7 +152,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         response: {
           200: {
             type: 'object',
-            required: ['post', 'total', 'comments', 'older'],
+            required: ['post', 'total', 'comments', 'older', 'editWindow'],
             properties: {
               post: {
                 type: 'object',
@@ -156,6 +162,10 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
               total: { type: 'integer' },
               comments: { type: 'array', items: { $ref: 'Comment#' } },
               older: nullableString,
+              editWindow: {
+                type: 'integer',
+                description: 'Seconds after posting during which an author may edit or delete their comment.',
+              },
             },
           },
           '4xx': errorSchema,
@@ -185,7 +195,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         const body: CommentPage = {
           post: { url, title: threads.post?.title ?? null },
           total: threads.total,
-          comments: threads.comments.map(toWire),
+          comments: threads.comments.map((c) => toWire(c, secret)),
+          editWindow: limits.editWindowSeconds,
           older: threads.older,
         };
         const tag = createHash('sha1')
@@ -213,8 +224,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           'The `Idempotency-Key` header is the client-made comment id. The same key with the same ' +
           'body returns the first result; with a different body, 422; while the first request is ' +
           'still being stored, 409 with Retry-After. Signed in (session cookie, sent with credentials), ' +
-          '`author` is not needed: the user’s profile is used. A guest gets an `Edit-Token` header once, to edit or ' +
-          'delete the comment within the edit window. An expired session gives 401 `session_expired`.',
+          '`author` is not needed: the user’s profile is used. A guest may send `editToken`, a secret its browser ' +
+          'made (only its SHA-256 is stored), to edit or delete the comment within the edit window; it is part of ' +
+          'the request, so a replay after a lost response keeps it valid. An expired session gives 401 `session_expired`.',
         tags: ['comments'],
         headers: {
           type: 'object',
@@ -239,6 +251,11 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
               },
             },
             body: { type: 'string', minLength: 1, maxLength: limits.bodyMaxChars },
+            editToken: {
+              type: 'string',
+              pattern: tokenPattern,
+              description: "Guests: a random secret (base64url) that proves authorship later; ignored when signed in.",
+            },
           },
         },
         response: { 201: { $ref: 'Comment#' }, '4xx': errorSchema },
@@ -264,7 +281,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       let avatar: string;
       let userId: string | null = null;
       let picture: string | null = null;
-      let editToken: string | null = null;
+      let editTokenHash: string | null = null;
       if (session.kind === 'user') {
         const { user } = session;
         userId = user.id;
@@ -288,13 +305,17 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
         }
         avatar = avatarSeed(secret, site.id, email, name);
-        editToken = randomToken();
+        if (input.editToken) editTokenHash = hashToken(input.editToken);
       }
       if (!input.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
       const parent = input.parent ?? null;
       const who = userId ? ['user', userId] : [name, (email ?? '').toLowerCase(), website];
+      // The token's hash is part of the request: a retry of the same request (the outbox resends
+      // it whole) replays, while the same key with another token is a different request (422),
+      // so nobody is told "stored" for a token that the server does not hold. Appended only when
+      // present, so the hashes of comments stored before tokens existed still match their replays.
       const requestHash = createHash('sha256')
-        .update(JSON.stringify([url, parent, ...who, input.body]))
+        .update(JSON.stringify([url, parent, ...who, input.body, ...(editTokenHash ? [editTokenHash] : [])]))
         .digest('hex');
 
       const slot = `${site.id}\n${key}`;
@@ -325,7 +346,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             created: now(),
             userId,
             authorPicture: picture,
-            editTokenHash: editToken ? hashToken(editToken) : null,
+            editTokenHash,
           },
           limits.maxDepth,
         );
@@ -344,13 +365,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
         }
         if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-        // The edit token is shown once: a replay cannot show it again (only its hash is kept).
-        if (editToken && !result.replayed) {
-          reply
-            .header('Edit-Token', editToken)
-            .header('Access-Control-Expose-Headers', 'ETag, Retry-After, Idempotent-Replayed, Edit-Token');
-        }
-        return reply.code(201).send(toWire(result.comment));
+        return reply.code(201).send(toWire(result.comment, secret));
       } finally {
         inFlight.delete(slot);
       }
@@ -407,7 +422,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       schema: {
         summary: "Edit one's own comment (within the edit window)",
         description:
-          'Signed in: the session cookie (send with credentials). Guest: the `editToken` returned when it was posted.',
+          'Signed in: the session cookie (send with credentials). Guest: the `editToken` it was posted with.',
         tags: ['comments'],
         params: changeParams,
         body: {
@@ -432,7 +447,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       if (!existing || existing.postUrl !== url) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');
       const edited = await store.editComment(site.id, request.params.id, request.body.body, now());
       if (!edited) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
-      return toWire(edited);
+      return toWire(edited, secret);
     },
   );
 

@@ -19,6 +19,8 @@ export interface LiveRoutesOptions {
   sites: SiteDirectory;
   limits: Limits;
   now: () => Date;
+  /** For the authors' per-site pseudonyms on wire comments. */
+  secret: string;
   /** Keep-alive comment interval (tests shorten it). */
   heartbeatMs?: number;
 }
@@ -47,7 +49,7 @@ function frame(event: string, id: number | null, data: unknown): string {
 }
 
 export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions): Promise<void> {
-  const { store, sites, limits, now } = opts;
+  const { store, sites, limits, now, secret } = opts;
   const streams = new Set<Stream>();
 
   /** An event's frame, with the comment as it is now; null when it is not for the public. */
@@ -56,8 +58,8 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
     if (change === 'removed') return frame('delete', seq, { id: event.commentId, post: event.postUrl, outcome: change });
     const comment = known ?? (await store.getComment(event.siteId, event.commentId).catch(() => null));
     if (!comment || comment.status !== 'published') return null;
-    if (change === 'emptied') return frame('delete', seq, { id: comment.id, post: comment.postUrl, outcome: change, comment: toWire(comment) });
-    return frame(change === 'edited' ? 'edit' : 'comment', seq, toWire(comment));
+    if (change === 'emptied') return frame('delete', seq, { id: comment.id, post: comment.postUrl, outcome: change, comment: toWire(comment, secret) });
+    return frame(change === 'edited' ? 'edit' : 'comment', seq, toWire(comment, secret));
   };
   const send = (stream: Stream, seq: number, text: string) => {
     if (stream.held) stream.held.push([seq, text]);

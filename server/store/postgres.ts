@@ -643,8 +643,8 @@ export class PostgresStore implements Store {
 
   exportComments(siteId: string, afterSeq: number, limit: number): Promise<ExportedComment[]> {
     return this.#track(async () => {
-      const { rows } = await this.#pool.query<CommentRow & { post_title: string | null }>(
-        `SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
+      const { rows } = await this.#pool.query<CommentRow & { post_title: string | null; edit_token_hash: string | null }>(
+        `SELECT ${COMMENT_COLUMNS}, p.title AS post_title, c.edit_token_hash FROM comments c JOIN posts p ON p.id = c.post_id
          WHERE c.site_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`,
         [siteId, afterSeq, limit],
       );
@@ -653,6 +653,7 @@ export class PostgresStore implements Store {
         postTitle: row.post_title,
         requestHash: row.request_hash,
         originalHtml: row.original_html,
+        editTokenHash: row.edit_token_hash,
       }));
     });
   }
@@ -1287,15 +1288,16 @@ async function insertComment(
   const inserted = await client.query<{ seq: string }>(
     `INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
        author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-       reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+       reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
      ON CONFLICT (site_id, id) DO NOTHING
      RETURNING seq`,
     [
       input.siteId, input.id, postId, input.parentId, rootId, depth, input.kind, input.status,
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created, input.reblogBlogName, input.reblogUrl, input.requestHash, input.originalHtml ?? null,
-      input.userId ?? null, input.editTokenHash ?? null, input.authorPicture ?? null,
+      input.userId ?? null, input.editTokenHash ?? null, input.authorPicture ?? null, input.edited ?? null,
+      input.deleted ?? false,
     ],
   );
   const seq = inserted.rows[0]?.seq;

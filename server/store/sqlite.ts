@@ -389,17 +389,17 @@ function prepareStatements(db: Database.Database) {
       [
         string, string, number, string | null, string, number, string, string, string,
         string | null, string | null, string, string, number, string | null, string | null, string,
-        string | null, string | null, string | null, string | null,
+        string | null, string | null, string | null, string | null, number | null, number,
       ],
       { seq: number }
     >(`
       INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
         author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
-    exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null }>(`
-      SELECT ${COMMENT_COLUMNS}, p.title AS post_title FROM comments c JOIN posts p ON p.id = c.post_id
+    exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null; edit_token_hash: string | null }>(`
+      SELECT ${COMMENT_COLUMNS}, p.title AS post_title, c.edit_token_hash FROM comments c JOIN posts p ON p.id = c.post_id
       WHERE c.site_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
     newestThreads: db.prepare<[number, number], CommentRow>(pageSql('')),
     olderThreads: db.prepare<[number, number, number, number], CommentRow>(
@@ -624,6 +624,7 @@ export class SqliteStore implements Store {
         postTitle: row.post_title,
         requestHash: row.request_hash,
         originalHtml: row.original_html,
+        editTokenHash: row.edit_token_hash,
       }));
   }
 
@@ -740,7 +741,7 @@ export class SqliteStore implements Store {
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
       input.originalHtml ?? null, input.userId ?? null, input.editTokenHash ?? null,
-      input.authorPicture ?? null,
+      input.authorPicture ?? null, input.edited?.getTime() ?? null, input.deleted ? 1 : 0,
     )!;
     return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
   }

@@ -59,6 +59,8 @@ export interface ExportedComment extends StoredComment {
   postTitle: string | null;
   requestHash: string;
   originalHtml: string | null;
+  /** SHA-256 (hex) of a guest's edit token, if it has one. */
+  editTokenHash?: string | null;
 }
 
 export interface NewComment {
@@ -94,6 +96,10 @@ export interface NewComment {
   editTokenHash?: string | null;
   /** The signed-in author's provider picture, if any. */
   authorPicture?: string | null;
+  /** Imports: when its author last edited it. */
+  edited?: Date | null;
+  /** Imports: deleted by its author, kept emptied for its replies. */
+  deleted?: boolean;
 }
 
 export type CreateResult =
@@ -565,12 +571,13 @@ export function storedComment(input: NewComment, depth: number, seq: number): St
     userId,
     authorPicture,
     created,
+    edited,
+    deleted,
     ...fields
   } = input;
   return {
     ...fields,
-    ...(userId ? { userId } : {}),
-    ...(authorPicture ? { authorPicture } : {}),
+    ...commentExtras(userId ?? null, edited ? new Date(edited.getTime()) : null, !!deleted, authorPicture ?? null),
     depth,
     created: new Date(created.getTime()),
     seq,

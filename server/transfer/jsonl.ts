@@ -4,15 +4,21 @@
  * included, so an export is for the site owner's eyes only. Streaming both ways: memory stays
  * bounded whatever the size of the site.
  */
+import { randomToken } from '../auth/tokens.js';
 import type { Limits } from '../config.js';
 import { findTextProblem } from '../domain/text.js';
-import type { ExportedComment, NewComment, Site, Store } from '../store/store.js';
+import type { ExportedComment, NewComment, Site, Store, UserProfile } from '../store/store.js';
 import { ImportWriter, type ImportReport } from './writer.js';
 
 export type { ImportReport } from './writer.js';
 
 export const EXPORT_FORMAT = 'blogtalk-export';
-export const EXPORT_VERSION = 1;
+/**
+ * 2 added what sign-in brought: `user` (the signed-in author's identity, so they keep their
+ * comments on another server), `picture`, `edited`, `deleted` and `editTokenHash`. Version 1
+ * files still import (without them).
+ */
+export const EXPORT_VERSION = 2;
 
 interface Header {
   format: typeof EXPORT_FORMAT;
@@ -21,7 +27,7 @@ interface Header {
   site: Site;
 }
 
-/** One comment line of an export (version 1). */
+/** One comment line of an export (version 2; the fields marked v2 are absent in version 1). */
 export interface CommentRecord {
   type: 'comment';
   id: string;
@@ -37,9 +43,19 @@ export interface CommentRecord {
   requestHash: string;
   /** For comments imported as HTML: the original (the body is its text form). */
   originalHtml: string | null;
+  /** v2: the signed-in author, by identity (not the server's internal id); null for guests. */
+  user?: UserProfile | null;
+  /** v2: the signed-in author's provider picture. */
+  picture?: string | null;
+  /** v2: when its author last edited it. */
+  edited?: string | null;
+  /** v2: deleted by its author, kept emptied for its replies. */
+  deleted?: boolean;
+  /** v2: SHA-256 (hex) of the guest's edit token (useless after the edit window, kept for fidelity). */
+  editTokenHash?: string | null;
 }
 
-function toRecord(c: ExportedComment): CommentRecord {
+function toRecord(c: ExportedComment, user: UserProfile | null): CommentRecord {
   return {
     type: 'comment',
     id: c.id,
@@ -54,6 +70,11 @@ function toRecord(c: ExportedComment): CommentRecord {
     reblog: c.reblogUrl ? { blogName: c.reblogBlogName ?? '', url: c.reblogUrl } : null,
     requestHash: c.requestHash,
     originalHtml: c.originalHtml,
+    user,
+    picture: c.authorPicture ?? null,
+    edited: c.edited?.toISOString() ?? null,
+    deleted: !!c.deleted,
+    editTokenHash: c.editTokenHash ?? null,
   };
 }
 
@@ -63,9 +84,18 @@ export async function* exportSite(store: Store, siteId: string, now = new Date()
   if (!site) throw new Error(`no site with id "${siteId}"`);
   const header: Header = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported: now.toISOString(), site };
   yield JSON.stringify(header);
+  /** Profiles of the signed-in authors seen so far (a site has few). */
+  const users = new Map<string, UserProfile | null>();
   for (let after = 0; ; ) {
     const batch = await store.exportComments(siteId, after, 500);
-    for (const comment of batch) yield JSON.stringify(toRecord(comment));
+    for (const comment of batch) {
+      const id = comment.userId;
+      if (id && !users.has(id)) {
+        const u = await store.getUser(id);
+        users.set(id, u && { issuer: u.issuer, subject: u.subject, name: u.name, picture: u.picture, website: u.website, email: u.email });
+      }
+      yield JSON.stringify(toRecord(comment, (id && users.get(id)) || null));
+    }
     const last = batch.at(-1);
     if (!last) return;
     after = last.seq;
@@ -99,10 +129,17 @@ function recordProblem(value: unknown, limits: Limits): string | null {
   }
   if (!isString(r.requestHash)) return 'bad requestHash';
   if (r.originalHtml !== undefined && !isNullableString(r.originalHtml)) return 'bad originalHtml';
+  const u = r.user;
+  if (u != null && (typeof u !== 'object' || !isString(u.issuer) || !isString(u.subject) || !isString(u.name))) return 'bad user';
+  if (u && [u.picture, u.website, u.email].some((v) => v !== undefined && !isNullableString(v))) return 'bad user';
+  if (r.picture != null && !isString(r.picture)) return 'bad picture';
+  if (r.edited != null && (!isString(r.edited) || Number.isNaN(Date.parse(r.edited)))) return 'bad edited time';
+  if (r.deleted !== undefined && typeof r.deleted !== 'boolean') return 'bad deleted';
+  if (r.editTokenHash != null && !(isString(r.editTokenHash) && /^[0-9a-f]{64}$/.test(r.editTokenHash))) return 'bad editTokenHash';
   return null;
 }
 
-function toNewComment(siteId: string, r: CommentRecord): NewComment {
+function toNewComment(siteId: string, r: CommentRecord, userId: string | null): NewComment {
   return {
     siteId,
     postUrl: r.post,
@@ -121,7 +158,24 @@ function toNewComment(siteId: string, r: CommentRecord): NewComment {
     reblogUrl: r.reblog?.url ?? null,
     originalHtml: r.originalHtml ?? null,
     created: new Date(r.created),
+    userId,
+    authorPicture: r.picture ?? null,
+    edited: r.edited ? new Date(r.edited) : null,
+    deleted: r.deleted === true,
+    editTokenHash: r.editTokenHash ?? null,
   };
+}
+
+/** The id on this server of a signed-in author (by identity), made if they never signed in here. */
+async function userIdOf(store: Store, user: UserProfile, cache: Map<string, string>, now: Date): Promise<string> {
+  const key = `${user.issuer}\n${user.subject}`;
+  let id = cache.get(key);
+  if (!id) {
+    const profile = { ...user, picture: user.picture ?? null, website: user.website ?? null, email: user.email ?? null };
+    id = ((await store.getUserByIdentity(user.issuer, user.subject)) ?? (await store.upsertUser(profile, randomToken(16), now))).id;
+    cache.set(key, id);
+  }
+  return id;
 }
 
 /**
@@ -132,6 +186,7 @@ export async function importSite(store: Store, lines: AsyncIterable<string>, lim
   let lineNo = 0;
   let header: Header | null = null;
   let writer: ImportWriter | null = null;
+  const users = new Map<string, string>();
   for await (const raw of lines) {
     lineNo += 1;
     const line = raw.trim();
@@ -159,7 +214,11 @@ export async function importSite(store: Store, lines: AsyncIterable<string>, lim
     }
     const problem = recordProblem(value, limits);
     if (problem) writer.problem(lineNo, problem);
-    else await writer.add(lineNo, toNewComment(header.site.id, value as CommentRecord));
+    else {
+      const r = value as CommentRecord;
+      const userId = r.user ? await userIdOf(store, r.user, users, new Date()) : null;
+      await writer.add(lineNo, toNewComment(header.site.id, r, userId));
+    }
   }
   if (!writer) throw new Error('the file is empty: no export header');
   return writer.finish();

@@ -64,6 +64,9 @@ export const styles = [
     .body {
       overflow-wrap: anywhere;
     }
+    .deleted {
+      font-style: italic;
+    }
     .body p {
       margin: 0.4em 0;
       white-space: pre-wrap;
@@ -73,7 +76,7 @@ export const styles = [
       gap: 0.75em;
       align-items: baseline;
     }
-    .reply {
+    .comment .actions button {
       padding: 0.1em 0.6em;
       font-size: 0.875em;
     }

@@ -12,6 +12,7 @@ import type { Localizer } from '../internal/i18n.js';
 import { styles } from './comment-thread.styles.js';
 import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from './comment-view.js';
 import { Composer, queuedComment } from './composer.js';
+import { Editor } from './editor.js';
 
 /** The writer's own comment as the server stored it, shown until a reload lists it. */
 interface OwnComment {
@@ -123,6 +124,9 @@ export class CommentThreadElement extends BlogtalkElement {
   /** Where comments wait until sent, instead of the page's shared outbox for the backend. */
   outbox?: Outbox;
 
+  /** The clock that dates and edit windows are measured by (tests move it). */
+  now = Date.now;
+
   /** Responses from pages before the newest, oldest first. */
   private _earlier: Comment[] = [];
   /** Cursor of the next older page; undefined means the newest page's. */
@@ -170,6 +174,7 @@ export class CommentThreadElement extends BlogtalkElement {
     if (this.#list !== load) return;
     Object.assign(load, result, { done: true });
     if (result.value) this.#listen(result.value.post.url);
+    if (result.value?.editWindow) this.#editor.window = result.value.editWindow;
     this.requestUpdate();
     void this.#reveal(true);
   }
@@ -180,6 +185,13 @@ export class CommentThreadElement extends BlogtalkElement {
       const outbox = this.#outbox();
       return backend && outbox && { backend, outbox, post: this.#post(), pageTitle: this.pageTitle || document.title };
     },
+  });
+
+  #editor = new Editor(this, {
+    backend: () => this.#backend(),
+    post: () => this.#post(),
+    me: () => this.#me(),
+    replace: (id, comment) => this.#replace(id, comment),
   });
 
   #onHashChange = () => void this.#reveal(false);
@@ -202,6 +214,15 @@ export class CommentThreadElement extends BlogtalkElement {
     this.addEventListener('login', this.#onLogin);
     addEventListener('hashchange', this.#onHashChange);
     addEventListener('online', this.#onOnline);
+    void this.#editor.load(this.now());
+  }
+
+  protected override firstUpdated(): void {
+    // Whose comments are the reader's changes when the picker learns (or forgets) who is signed in.
+    let author: string | undefined;
+    this.renderRoot.querySelector('login-picker')?.addController({
+      hostUpdated: () => author !== (author = this.#me()) && this.requestUpdate(),
+    });
   }
 
   override disconnectedCallback(): void {
@@ -246,7 +267,9 @@ export class CommentThreadElement extends BlogtalkElement {
       if (record.state === 'sent' && record.comment) {
         const { comment } = record;
         if (!this._own.some((own) => own.comment.id === comment.id)) this._own = [...this._own, { post, comment }];
-        void outbox.remove(record.id);
+        // A guest's edit token moves from the outbox record to the token store before the record goes.
+        const token = record.request.editToken;
+        void (token ? this.#editor.keep(comment, token) : Promise.resolve()).then(() => outbox.remove(record.id));
         if (before && before !== 'sent') {
           this.#composer.posted(comment);
           this.dispatchEvent(new CommentPostedEvent(comment));
@@ -320,11 +343,12 @@ export class CommentThreadElement extends BlogtalkElement {
     if (this.sort === 'newest') threads.reverse();
     const context: ViewContext = {
       l,
-      now: Date.now(),
+      now: this.now(),
       target: this._target,
       page: location.href.split('#')[0]!,
       reply: (comment) => void this.#composer.startReply(comment),
       act: (record, action) => this.#act(record, action),
+      editor: this.#editor,
     };
     const list = threads.length ? renderThreads(threads, context) : nothing;
     if (!page) return html`${this.#renderError(error, l)} ${list}`;
@@ -347,6 +371,23 @@ export class CommentThreadElement extends BlogtalkElement {
       </button>
       <span class="error" role="status">${this._olderState === 'error' ? l.t('loadFailed') : ''}</span>
     </p>`;
+  }
+
+  #me(): string | undefined {
+    return this.renderRoot.querySelector('login-picker')?.user?.author;
+  }
+
+  /** The server's copy of an edited or emptied comment takes its place; null removes it. */
+  #replace(id: string, comment: Comment | null): void {
+    const swap = (list: Comment[]) => list.flatMap((c) => (c.id !== id ? [c] : comment ? [comment] : []));
+    const page = this.#list?.value;
+    if (page) {
+      const before = page.comments.length + this._earlier.length;
+      page.comments = swap(page.comments);
+      this._earlier = swap(this._earlier);
+      page.total -= before - page.comments.length - this._earlier.length;
+    }
+    this._own = this._own.flatMap((own) => (own.comment.id !== id ? [own] : comment ? [{ ...own, comment }] : []));
   }
 
   #backend(): Backend | null {

@@ -10,6 +10,7 @@ import type { Localizer } from '../internal/i18n.js';
 import { formatBody, safeHttpUrl } from '../internal/text.js';
 import { absoluteTime, relativeTime } from '../internal/time.js';
 import { avatar } from './avatar.js';
+import type { Editor } from './editor.js';
 
 /** A response placed in its thread. `queued` is the outbox record of the writer's copy not yet stored. */
 export interface CommentNode {
@@ -31,6 +32,8 @@ export interface ViewContext {
   page: string;
   reply(comment: Comment): void;
   act(record: OutboxRecord, action: QueuedAction): void;
+  /** Edit and Delete on the reader's own comments. */
+  editor: Editor;
 }
 
 /**
@@ -71,6 +74,8 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
   >`;
   const created = new Date(comment.created);
   const targeted = ctx.target === comment.id;
+  const edited = comment.edited && !comment.deleted ? new Date(comment.edited) : null;
+  const form = queued ? null : ctx.editor.form(comment, l);
   return html`<article
     id="comment-${comment.id}"
     part="comment"
@@ -80,7 +85,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
   >
     ${avatar(author.avatar, author.name)}
     <header class="meta">
-      <span class="says">${l.parts(l.messages.says, { name })}</span>
+      ${comment.deleted ? nothing : html`<span class="says">${l.parts(l.messages.says, { name })}</span>`}
       ${queued || Number.isNaN(created.getTime())
         ? nothing
         : html`<a part="comment-date" class="date" href="${ctx.page}#comment-${comment.id}"
@@ -88,11 +93,13 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
               >${relativeTime(created, l.lang, ctx.now)}</time
             ></a
           >`}
+      ${edited ? html`<span class="date" title=${absoluteTime(edited, l.lang)}>${l.t('edited')}</span>` : nothing}
     </header>
-    <div part="comment-body" class="body" dir="auto">
+    ${form ??
+    html`<div part="comment-body" class="body" dir="auto">
       ${comment.kind === 'reblog' && comment.reblog ? renderReblog(comment.reblog, l) : nothing}
-      ${renderBody(comment.body)}
-    </div>
+      ${comment.deleted ? html`<p class="deleted">${l.t('deleted')}</p>` : renderBody(comment.body)}
+    </div>`}
     ${queued
       ? renderQueued(queued, ctx)
       : html`<div class="actions">
@@ -106,6 +113,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
             ${l.t('reply')}
           </button>
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
+          ${ctx.editor.actions(comment, l, ctx.now)}
         </div>`}
   </article>`;
 }

@@ -8,6 +8,7 @@ import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 
 import type { Comment, NewCommentRequest } from '../data/api-types.js';
 import type { Backend } from '../data/backend.js';
 import { newClientId } from '../data/client-id.js';
+import { newEditToken } from '../data/edit-tokens.js';
 import type { Outbox, OutboxRecord } from '../data/outbox.js';
 import { checkBody, type Problem } from '../data/validate.js';
 import { CommentQueuedEvent, CommentSubmitEvent } from '../events.js';
@@ -175,8 +176,9 @@ export class Composer {
       post: target.post,
       pageTitle: target.pageTitle,
       parent: replyTo?.id ?? null,
-      // Signed in: the session cookie says who writes.
-      ...(user ? {} : { author: website ? { name, email, website } : { name, email } }),
+      // Signed in: the session cookie says who writes. A guest's token (made here, kept with the
+      // queued request) lets them edit it later, even if the answer to the first send is lost.
+      ...(user ? {} : { author: website ? { name, email, website } : { name, email }, editToken: newEditToken() }),
       body,
     };
     const id = newClientId();
@@ -249,7 +251,7 @@ export class Composer {
   }
 
   #textarea(): HTMLTextAreaElement | null {
-    return this.#host.renderRoot.querySelector('textarea');
+    return this.#host.renderRoot.querySelector('#comment');
   }
 
   // The textarea holds the draft (no value binding: it would only echo what was typed).

@@ -18,6 +18,8 @@ export interface CommentAuthor {
    * nor a plain hash of it.
    */
   avatar: string;
+  /** Only for a signed-in author: their pseudonym on this site (the session's `user.author`). */
+  user?: string;
 }
 
 /** Where a reblog was made; only set when `kind` is `reblog`. */
@@ -48,6 +50,10 @@ export interface Comment {
   /** ISO 8601 time the server stored it. */
   created: string;
   reblog: ReblogSource | null;
+  /** ISO 8601 time its author last edited it, if ever. */
+  edited?: string;
+  /** Deleted by its author but kept for its replies: `body` is "This comment was deleted." */
+  deleted?: boolean;
 }
 
 /** `GET /api/v1/comments?post=…&page-size=…&before=…` */
@@ -66,6 +72,8 @@ export interface CommentPage {
   comments: Comment[];
   /** Pass as `before` to load the previous (older) page; null when this is the oldest. */
   older: string | null;
+  /** Seconds after posting during which an author may edit or delete their comment. */
+  editWindow?: number;
 }
 
 /** `POST /api/v1/comments` with header `Idempotency-Key: <id>`. */
@@ -84,6 +92,8 @@ export interface NewCommentRequest {
     website?: string;
   };
   body: string;
+  /** Guests: a random secret made by the browser; only its SHA-256 is stored, and it allows edits. */
+  editToken?: string;
 }
 
 /** Every error response. */

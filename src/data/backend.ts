@@ -21,6 +21,13 @@ export interface Backend {
    * the first result instead of a duplicate.
    */
   post(request: NewCommentRequest, idempotencyKey: string, signal?: AbortSignal): Promise<Comment>;
+  /**
+   * Changes the writer's own comment within the edit window: the signed-in author (by session),
+   * or the guest holding `editToken`. A new `body` edits (resolves with the changed comment);
+   * none deletes (resolves `removed`, or `emptied` when replies keep it as "deleted").
+   * Optional: a service without it offers no Edit/Delete.
+   */
+  change?(post: string, id: string, body: string | null, editToken?: string): Promise<Comment | 'removed' | 'emptied'>;
 }
 
 /**

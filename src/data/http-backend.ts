@@ -55,6 +55,20 @@ export class HttpBackend implements Backend, ReblogBackend {
     );
   }
 
+  async change(post: string, id: string, body: string | null, editToken?: string): Promise<Comment | 'removed' | 'emptied'> {
+    const result = await this.#request<Comment | { outcome: 'removed' | 'emptied' }>(
+      this.#url(`comments/${encodeURIComponent(id)}/${body === null ? 'delete' : 'edit'}`),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ post, ...(body === null ? {} : { body }), ...(editToken ? { editToken } : {}) }),
+        // A guest proves authorship with the token; a signed-in writer with the session cookie.
+        credentials: editToken ? 'omit' : 'include',
+      },
+    );
+    return 'outcome' in result ? result.outcome : result;
+  }
+
   #url(path = 'comments', post?: string): URL {
     const url = new URL(`${this.server}/api/v1/${path}`);
     if (post) url.searchParams.set('post', post);

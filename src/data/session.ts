@@ -22,6 +22,8 @@ export interface SessionUser {
   provider: string | null;
   /** Its display name, for "You are commenting using your X account". */
   providerName: string | null;
+  /** Their pseudonym on the post's site: `author.user` of their own comments there. */
+  author?: string;
 }
 
 /** A sign-in provider the server offers. */
@@ -62,6 +64,22 @@ export function newNonce(): string {
   return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))
     .replace(/\+/g, '-')
     .replace(/\//g, '_');
+}
+
+/**
+ * For a popup sign-in: a secret kept in the page and its SHA-256 (hex), sent as the nonce. If the
+ * provider's page cuts the popup off from this page (Cross-Origin-Opener-Policy), no message
+ * comes back, and the secret redeems the hand-off the server kept under the nonce. Null where
+ * `crypto.subtle` is missing (plain-HTTP pages): the sign-in then works without the fallback.
+ */
+export async function newHandoff(): Promise<[secret: string, nonce: string] | null> {
+  try {
+    const secret = newNonce();
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret));
+    return [secret, Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')];
+  } catch {
+    return null;
+  }
 }
 
 /** One call to `${server}/api/v1/auth/${path}`: JSON in and out, a timeout, the caller's signal. */

@@ -72,6 +72,17 @@ export interface Messages {
   /** `{blog}` is a link to the reblog. */
   reblogDone: string;
   reblogUndo: string;
+  delete: string;
+  save: string;
+  cancel: string;
+  /** Label of the textarea that edits one's own comment. */
+  editLabel: string;
+  /** The inline question before deleting one's own comment. */
+  confirmDelete: string;
+  /** After the date of a changed comment (its title is the edit time). */
+  edited: string;
+  /** In place of a deleted comment that has replies. */
+  deleted: string;
 }
 
 const en: Messages = {
@@ -124,6 +135,13 @@ const en: Messages = {
   reblogChoose: 'Choose one of your blogs or enter its address.',
   reblogDone: 'Reblogged on {blog}.',
   reblogUndo: 'Undo',
+  delete: 'Delete',
+  save: 'Save',
+  cancel: 'Cancel',
+  editLabel: 'Edit your comment',
+  confirmDelete: 'Delete this comment?',
+  edited: '(edited)',
+  deleted: 'This comment was deleted.',
 };
 
 /**

@@ -9,6 +9,7 @@ import {
   logout,
   myData,
   dataLink,
+  newHandoff,
   newNonce,
   redeem,
   SessionError,
@@ -121,9 +122,17 @@ export class LoginPickerElement extends BlogtalkElement {
   private _dataMail = false;
   #load?: AbortController;
   #signIn?: AbortController;
+  /** The next popup sign-in's secret and nonce (`newHandoff`). */
+  #handoff: [string, string] | null = null;
+
+  #prepare(): void {
+    this.#handoff = null;
+    void newHandoff().then((handoff) => (this.#handoff = handoff));
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#prepare();
     if (!this.hasUpdated) {
       const saved = loadGuest();
       if (saved) {
@@ -211,7 +220,10 @@ export class LoginPickerElement extends BlogtalkElement {
       void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('#instance')?.focus());
       return;
     }
-    const nonce = newNonce();
+    // Made ahead (hashing is async; the popup must open now), and replaced after each use.
+    const handoff = this.#handoff;
+    this.#prepare();
+    const nonce = handoff?.[1] ?? newNonce();
     const url = startUrl(server, provider.id, post, nonce, instance);
     const popup = window.open(url, 'blogtalk-login', 'popup,width=520,height=680');
     if (!popup) return startRedirect(url, nonce);
@@ -221,7 +233,15 @@ export class LoginPickerElement extends BlogtalkElement {
     this._error = '';
     this._status = this.#m.connecting.replace('{name}', provider.name);
     waitForCode(server, popup, nonce, signal)
-      .then((code) => redeem(server, code, nonce, signal))
+      .then(
+        (code) => redeem(server, code, nonce, signal),
+        // Closed without a message: the reader gave up, or a COOP page cut the popup off. The
+        // secret redeems the server's copy of the hand-off in the second case; else still `cancelled`.
+        (error) => {
+          if (!handoff || error?.code !== 'cancelled') throw error;
+          return redeem(server, handoff[0], nonce, signal).catch(() => Promise.reject(error));
+        },
+      )
       .then(
         (user) => this.#signedIn(user),
         (error) => signal.aborted || this.#fail(error),

@@ -243,8 +243,11 @@ describe('signing in on the demo page (local development provider)', () => {
     await page.getByText(`Connecting to ${DEMO}…`).waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: LOG_IN }).waitFor();
     assert.equal(await page.getByText(SIGNED_IN).count(), 0);
-    assert.deepEqual(redeems, []);
-    assert.deepEqual(problems, []);
+    // A popup closed without a message may have been cut off by COOP: the widget tries once with
+    // the secret its nonce is the hash of (refused here: nobody signed in), never the forged code.
+    assert.equal(redeems.length, 1);
+    assert.notEqual((JSON.parse(redeems[0]!) as { code: string }).code, message.code);
+    assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
     await page.context().close();
   });
 });

@@ -79,7 +79,7 @@ describe('comment API', () => {
     const url = newPost();
     const { res, page: body } = await list(url);
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(body, { post: { url, title: null }, total: 0, comments: [], older: null });
+    assert.deepEqual(body, { post: { url, title: null }, total: 0, comments: [], older: null, editWindow: 900 });
   });
 
   it('stores a comment, shows it, and never sends the email address', async () => {

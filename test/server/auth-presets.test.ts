@@ -94,7 +94,7 @@ describe('provider presets against local stand-ins', () => {
     });
     assert.equal(res.statusCode, 200, res.body);
     const cookie = String(res.headers['set-cookie']).split(';')[0]!;
-    return { ...(res.json() as { user: { id: string; name: string; picture: string | null; providerName: string } }).user, cookie };
+    return { ...(res.json() as { user: { id: string; name: string; picture: string | null; providerName: string; author?: string } }).user, cookie };
   }
 
   it('offers each preset with its icon', async () => {
@@ -126,7 +126,7 @@ describe('provider presets against local stand-ins', () => {
     const author = (created.json() as { author: { name: string; picture?: string; user?: string } }).author;
     assert.deepEqual(
       [author.name, author.picture, author.user],
-      ['The Octocat', 'https://avatars.githubusercontent.com/u/583231?v=4', user.id],
+      ['The Octocat', 'https://avatars.githubusercontent.com/u/583231?v=4', user.author],
     );
   });
 

@@ -86,7 +86,7 @@ function roundTrip(name: string, makeTarget: () => Promise<Store>, skip: string 
       await seed(source);
       const exported = await collect(exportSite(source, site.id));
       assert.equal(exported.length, 6);
-      assert.match(exported[0]!, /"format":"blogtalk-export","version":1/);
+      assert.match(exported[0]!, /"format":"blogtalk-export","version":2/);
       const report = await importSite(target, from(exported), defaultLimits);
       assert.deepEqual(report, { site: 'wp', imported: 5, unchanged: 0, skipped: 0, problems: [] });
       assert.deepEqual(await target.getSite(site.id), site);

@@ -15,6 +15,8 @@ export interface TestServer {
   url: string;
   /** Posts of the test site live under this origin. */
   blogOrigin: string;
+  /** Moves the server's clock by `ms` (0 puts it back): edit windows and the like, without waiting. */
+  shiftClock(ms: number): void;
   close(): Promise<void>;
   /**
    * Makes a user (owning the given sites) and a sign-in hand-off code for the first allowed
@@ -38,7 +40,9 @@ export const testBlogBOrigin = 'https://b.test';
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'blogtalk-test-'));
   const store = await openStore({ dataDir: dir });
+  let offset = 0;
   const app = await buildApp({
+    now: () => new Date(Date.now() + offset),
     store,
     secret: 'test-secret',
     sites: [
@@ -73,6 +77,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         expires: new Date(now.getTime() + 60_000),
       });
       return code;
+    },
+    shiftClock(ms) {
+      offset = ms;
     },
     async close() {
       await app.close();
