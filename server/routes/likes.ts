@@ -12,6 +12,8 @@ import { userAvatar } from './auth.js';
 
 /** Likers shown with the count ("+ N more" for the rest). */
 const LIKERS_SHOWN = 20;
+/** Liked comments listed for one post at most (the most liked first). */
+const COMMENTS_LISTED = 5000;
 
 const summarySchema = {
   type: 'object',
@@ -58,6 +60,12 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     return state.kind === 'user' ? state.user : null;
   }
 
+  /** Who asks, for a read: an expired session reads as a guest rather than failing. */
+  async function readerKey(request: FastifyRequest): Promise<string | null> {
+    const state = await sessions.read(request);
+    return state.kind === 'user' ? `user:${state.user.id}` : null;
+  }
+
   app.get<{ Querystring: { post: string; comment?: string } }>(
     '/api/v1/likes',
     {
@@ -74,9 +82,47 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     },
     async (request, reply) => {
       const { site, post } = await resolve(request.query.post, request, reply);
-      const user = await signedIn(request, reply);
       reply.header('Cache-Control', 'no-cache');
-      return store.likes(site.id, post, request.query.comment ?? null, user ? `user:${user.id}` : null, LIKERS_SHOWN);
+      return store.likes(site.id, post, request.query.comment ?? null, await readerKey(request), LIKERS_SHOWN);
+    },
+  );
+
+  app.get<{ Querystring: { post: string } }>(
+    '/api/v1/likes/comments',
+    {
+      schema: {
+        summary: "Like counts of a post's comments, all in one answer",
+        description: `Only comments with at least one like are listed (the ${COMMENTS_LISTED} most liked); \`liked\` says whether the signed-in reader likes each.`,
+        tags: ['likes'],
+        querystring: {
+          type: 'object',
+          required: ['post'],
+          properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['comments'],
+            properties: {
+              comments: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'count', 'liked'],
+                  properties: { id: { type: 'string' }, count: { type: 'integer' }, liked: { type: 'boolean' } },
+                },
+              },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { site, post } = await resolve(request.query.post, request, reply);
+      reply.header('Cache-Control', 'no-cache');
+      const counts = await store.commentLikes(site.id, post, await readerKey(request), COMMENTS_LISTED);
+      return { comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
     },
   );
 
