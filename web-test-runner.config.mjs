@@ -95,6 +95,13 @@ function blogtalkServer() {
       await srv?.close();
     },
     async executeCommand({ command, payload }) {
+      // Sign-in for likes: a hand-off code for the page to redeem ({ name, origin }), or a like
+      // by another reader through the API ({ like: { name, post, comment?, website? } }).
+      if (command === 'blogtalk-auth') {
+        const { like } = payload;
+        if (like) return srv.like(like.name, like.post, like.comment, like.website).then(() => true);
+        return srv.signInCode(payload.name, payload.origin);
+      }
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);
       if (payload?.down) await proxy.down();

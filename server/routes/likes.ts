@@ -70,40 +70,22 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     '/api/v1/likes',
     {
       schema: {
-        summary: 'Who likes a post (or one of its comments)',
+        summary: 'Who likes a post (or one of its comments), and how many like each of its comments',
+        description:
+          'For the post (no `comment`), `comments` lists the like count of every liked comment of the post ' +
+          `(the ${COMMENTS_LISTED} most liked), so one request serves the whole thread. ` +
+          '`liked` says whether the signed-in reader (call with credentials) likes it.',
         tags: ['likes'],
         querystring: {
           type: 'object',
           required: ['post'],
           properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars }, comment: { type: 'string', maxLength: 100 } },
         },
-        response: { 200: summarySchema, '4xx': errorSchema },
-      },
-    },
-    async (request, reply) => {
-      const { site, post } = await resolve(request.query.post, request, reply);
-      reply.header('Cache-Control', 'no-cache');
-      return store.likes(site.id, post, request.query.comment ?? null, await readerKey(request), LIKERS_SHOWN);
-    },
-  );
-
-  app.get<{ Querystring: { post: string } }>(
-    '/api/v1/likes/comments',
-    {
-      schema: {
-        summary: "Like counts of a post's comments, all in one answer",
-        description: `Only comments with at least one like are listed (the ${COMMENTS_LISTED} most liked); \`liked\` says whether the signed-in reader likes each.`,
-        tags: ['likes'],
-        querystring: {
-          type: 'object',
-          required: ['post'],
-          properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars } },
-        },
         response: {
           200: {
-            type: 'object',
-            required: ['comments'],
+            ...summarySchema,
             properties: {
+              ...summarySchema.properties,
               comments: {
                 type: 'array',
                 items: {
@@ -120,9 +102,15 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     },
     async (request, reply) => {
       const { site, post } = await resolve(request.query.post, request, reply);
+      const reader = await readerKey(request);
+      const comment = request.query.comment ?? null;
       reply.header('Cache-Control', 'no-cache');
-      const counts = await store.commentLikes(site.id, post, await readerKey(request), COMMENTS_LISTED);
-      return { comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
+      if (comment) return store.likes(site.id, post, comment, reader, LIKERS_SHOWN);
+      const [summary, counts] = await Promise.all([
+        store.likes(site.id, post, null, reader, LIKERS_SHOWN),
+        store.commentLikes(site.id, post, reader, COMMENTS_LISTED),
+      ]);
+      return { ...summary, comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
     },
   );
 

@@ -31,6 +31,8 @@ export interface ViewContext {
   page: string;
   reply(comment: Comment): void;
   act(record: OutboxRecord, action: QueuedAction): void;
+  /** A response's Like button (from `likes-row.ts`). */
+  like?(comment: Comment): unknown;
 }
 
 /**
@@ -105,6 +107,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
           >
             ${l.t('reply')}
           </button>
+          ${ctx.like?.(comment)}
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
         </div>`}
   </article>`;

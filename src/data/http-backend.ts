@@ -1,5 +1,5 @@
 /** The `Backend` for the blogtalk server's HTTP API (`/api/v1`). */
-import type { ApiError, Comment, CommentPage, NewCommentRequest } from './api-types.js';
+import type { ApiError, Comment, CommentPage, LikeSummary, NewCommentRequest, PostLikes } from './api-types.js';
 import { BackendError, type Backend, type ListOptions } from './backend.js';
 
 export interface HttpBackendOptions {
@@ -47,8 +47,28 @@ export class HttpBackend implements Backend {
     );
   }
 
-  #url(): URL {
-    return new URL(`${this.server}/api/v1/comments`);
+  // Likes are per reader: the session cookie goes along, so the answer says what they like.
+  likes(post: string, signal?: AbortSignal): Promise<PostLikes> {
+    const url = this.#url('likes');
+    url.searchParams.set('post', post);
+    return this.#request<PostLikes>(url, { cache: 'no-cache', credentials: 'include' }, signal);
+  }
+
+  like(post: string, comment: string | null, liked: boolean, signal?: AbortSignal): Promise<LikeSummary> {
+    return this.#request<LikeSummary>(
+      this.#url('likes'),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ post, comment, liked }),
+        credentials: 'include',
+      },
+      signal,
+    );
+  }
+
+  #url(path = 'comments'): URL {
+    return new URL(`${this.server}/api/v1/${path}`);
   }
 
   async #request<T>(url: URL, init: RequestInit, signal?: AbortSignal): Promise<T> {

@@ -58,6 +58,17 @@ export interface Messages {
   websiteInvalid: string;
   /** A guest field over its limit of `{max}` characters. */
   tooLong: string;
+  /** "N bloggers like this:" above the likers' avatars. */
+  likers: Plural;
+  /** No likes yet. */
+  likeFirst: string;
+  /** The Like button (a toggle) of the post and of each comment. */
+  like: string;
+  /** Likers beyond the avatars shown. */
+  moreLikers: string;
+  /** A signed-out reader pressed Like. */
+  likeSignIn: string;
+  likeFailed: string;
 }
 
 const en: Messages = {
@@ -98,6 +109,12 @@ const en: Messages = {
   emailInvalid: 'Please enter a valid email address.',
   websiteInvalid: 'A website address starts with http:// or https://.',
   tooLong: 'This can be at most {max} characters long.',
+  likers: { one: 'One blogger likes this:', other: '{n} bloggers like this:' },
+  likeFirst: 'Be the first to like this.',
+  like: 'Like',
+  moreLikers: '+ {n} more',
+  likeSignIn: 'Log in below to like this.',
+  likeFailed: 'Your like was not saved. Please try again.',
 };
 
 /**
@@ -136,7 +153,7 @@ export function loadCatalog(lang: string, server: string | null): Promise<boolea
 }
 
 /** Keys of plural messages. */
-export type PluralKey = 'responses' | 'newResponses';
+export type PluralKey = 'responses' | 'newResponses' | 'likers';
 /** Keys of single (non-plural) messages. */
 export type MessageKey = Exclude<keyof Messages, PluralKey>;
 

@@ -119,7 +119,7 @@ for (const [name, skip, open] of [
   }
   const commentLikes = async (on: string, cookie?: string) => {
     const res = await app.inject({
-      url: `/api/v1/likes/comments?post=${encodeURIComponent(on)}`,
+      url: `/api/v1/likes?post=${encodeURIComponent(on)}`,
       headers: { origin: blog, ...(cookie ? { cookie } : {}) },
     });
     assert.equal(res.statusCode, 200, res.body);
@@ -128,7 +128,7 @@ for (const [name, skip, open] of [
     );
   };
 
-  it("reads every comment's like count of a post in one request, with the reader's own likes", async () => {
+  it("reads every comment's like count with the post's likes, in one request, with the reader's own likes", async () => {
     const on = `${blog}/batch-${++n}`;
     const [first, second, unliked] = [await comment(on, 'One'), await comment(on, 'Two'), await comment(on, 'Three')];
     const [eve, fay] = await Promise.all([reader('Eve'), reader('Fay')]);
@@ -136,6 +136,12 @@ for (const [name, skip, open] of [
       assert.equal((await like(cookie, true, { post: on, comment: id })).statusCode, 200);
     }
     await like(eve, true, { post: on }); // the post's own like is not a comment's
+    const whole = await app.inject({ url: `/api/v1/likes?post=${encodeURIComponent(on)}`, headers: { origin: blog, cookie: eve } });
+    assert.equal(whole.json().count, 1);
+    assert.equal(whole.json().liked, true);
+    const one = await app.inject({ url: `/api/v1/likes?post=${encodeURIComponent(on)}&comment=${first}`, headers: { origin: blog } });
+    assert.deepEqual(one.json().likers.map((l: { name: string }) => l.name).sort(), ['Eve', 'Fay']);
+    assert.equal(one.json().comments, undefined, "a comment's own summary lists no comments");
     const expected = [
       { id: first, count: 2, liked: true },
       { id: second, count: 1, liked: false },
@@ -159,7 +165,7 @@ for (const [name, skip, open] of [
     assert.deepEqual(await commentLikes(on), [{ id, count: 2, liked: false }]);
   });
 
-  it('reads likes as a guest when the session has expired, and refuses the batch read from another origin', async () => {
+  it('reads likes as a guest when the session has expired, and refuses a read from another origin', async () => {
     const on = `${blog}/expired-${++n}`;
     const id = await comment(on, 'Hi');
     await like(await reader('Ida'), true, { post: on, comment: id });
@@ -171,7 +177,7 @@ for (const [name, skip, open] of [
     });
     assert.equal(post.statusCode, 200);
     const foreign = await app.inject({
-      url: `/api/v1/likes/comments?post=${encodeURIComponent(on)}`,
+      url: `/api/v1/likes?post=${encodeURIComponent(on)}`,
       headers: { origin: 'https://elsewhere.example' },
     });
     assert.equal(foreign.statusCode, 403);
