@@ -150,7 +150,9 @@ export class LikesRow implements ReactiveController {
   #askSignIn(picker: HTMLElement | null | undefined): void {
     this.#notice = 'likeSignIn';
     this.#host.requestUpdate();
-    picker?.scrollIntoView({ block: 'center' });
-    picker?.shadowRoot?.querySelector<HTMLElement>('.providers button')?.focus();
+    const button = picker?.shadowRoot?.querySelector<HTMLElement>('.providers button');
+    // Scrolled no further than needed, so the message by the Like button stays in view if it can.
+    button?.focus({ preventScroll: true });
+    button?.scrollIntoView({ block: 'nearest' });
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
+import { demoPostUrl, demoSite, seedDemo } from '../../server/demo.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
@@ -182,6 +183,17 @@ for (const [name, skip, open] of [
     });
     assert.equal(foreign.statusCode, 403);
     assert.equal(foreign.json().error.code, 'origin_not_allowed');
+  });
+
+  it('seeds the demo post with "2 bloggers like this:" once, however often the demo starts', async () => {
+    await seedDemo(store, 's');
+    await seedDemo(store, 's');
+    const { count, likers } = await store.likes(demoSite.id, demoPostUrl, null, null, 20);
+    assert.equal(count, 2);
+    assert.deepEqual(likers.map((l) => [l.name, l.website]), [
+      ['Mira Okafor', null],
+      ['daveyone1', 'https://worldpeaceforum.example/'],
+    ]);
   });
 
   it('shows at most 20 likers with the full count', async () => {
