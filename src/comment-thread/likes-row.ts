@@ -30,6 +30,7 @@ export class LikesRow implements ReactiveController {
   /** Presses waiting for the server, by key. */
   #busy = new Set<string>();
   #notice: MessageKey | '' = '';
+
   constructor(host: ComposerHost, target: () => readonly [Backend | null, string]) {
     this.#host = host;
     this.#target = target;
@@ -46,10 +47,13 @@ export class LikesRow implements ReactiveController {
 
   async #load(): Promise<void> {
     this.#abort?.abort();
-    const target = (this.#for = this.#target());
+    const target = this.#target();
     const [backend, post] = target;
+    // Another post: forget this one's likes. The same one again (signed in or out): keep them
+    // shown until the new answer.
+    if (backend !== this.#for?.[0] || post !== this.#for[1]) this.#likes = new Map();
+    this.#for = target;
     const { signal } = (this.#abort = new AbortController());
-    this.#likes = new Map();
     this.#notice = '';
     if (!backend?.likes) return;
     try {
