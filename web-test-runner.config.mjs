@@ -98,6 +98,13 @@ function blogtalkServer() {
       if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, payload.owns);
       // `blogtalk-clock` { shift: ms } moves the server's clock (0 puts it back).
       if (command === 'blogtalk-clock') return srv.shiftClock(payload.shift), true;
+      // Sign-in for likes: a hand-off code for the page to redeem ({ name, origin }), or a like
+      // by another reader through the API ({ like: { name, post, comment?, website? } }).
+      if (command === 'blogtalk-auth') {
+        const { like } = payload;
+        if (like) return srv.like(like.name, like.post, like.comment, like.website).then(() => true);
+        return srv.signInCode(payload.name, payload.origin);
+      }
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);
       if (payload?.down) await proxy.down();

@@ -1,6 +1,6 @@
 /**
- * Demo mode (`npm start`) only: the seed blog post and its one response, as on the page that
- * blogtalk is modelled on. Nothing here runs under `npm run serve`.
+ * Demo mode (`npm start`) only: the seed blog post, its one response and its "2 bloggers like
+ * this:", as on the page that blogtalk is modelled on. Nothing here runs under `npm run serve`.
  */
 import { SELF_ORIGIN } from './http/sites.js';
 import { avatarSeed } from './domain/avatar.js';
@@ -17,7 +17,13 @@ export const demoSite: Site = {
 export const demoPostUrl = `${demoSite.origin}/2016/09/22/kerry-lavrov-try-to-work-out-next-moves-on-syria-conflict/`;
 export const demoPostTitle = 'Kerry, Lavrov Try To Work Out Next Moves on Syria Conflict';
 
-/** Puts the seed page's reblog response on the demo post, once (its id makes it idempotent). */
+/** The demo post's likers: made-up bloggers, liking once each (their key makes it idempotent). */
+const demoLikers = [
+  { name: 'daveyone1', website: 'https://worldpeaceforum.example/', created: '2016-09-23T06:40:00Z' },
+  { name: 'Mira Okafor', website: null, created: '2016-09-23T09:12:00Z' },
+];
+
+/** Puts the seed page's reblog response and likes on the demo post, once (ids and keys make it idempotent). */
 export async function seedDemo(store: Store, secret: string): Promise<void> {
   await store.putSite(demoSite);
   const result = await store.createComment(
@@ -42,4 +48,18 @@ export async function seedDemo(store: Store, secret: string): Promise<void> {
     0,
   );
   if (!result.ok) throw new Error(`demo seed failed: ${result.reason}`);
+  for (const { name, website, created } of demoLikers) {
+    const like = {
+      siteId: demoSite.id,
+      postUrl: demoPostUrl,
+      commentId: null,
+      likerKey: `demo:${name}`,
+      name,
+      avatar: avatarSeed(secret, demoSite.id, null, name),
+      picture: null,
+      website,
+      created: new Date(created),
+    };
+    await store.setLike(like, true, 0);
+  }
 }

@@ -92,12 +92,14 @@ export class LogoutEvent extends BlogtalkEvent<null> {
 
 export interface LikeChangeDetail {
   post: string;
+  /** The liked comment's id, or null for the post itself. */
+  comment: string | null;
   liked: boolean;
   /** Number of likes after the change. */
   count: number;
 }
 
-/** `like-change` — the person liked or unliked the post. */
+/** `like-change` — the person liked or unliked the post or one of its comments, and the server has it. */
 export class LikeChangeEvent extends BlogtalkEvent<LikeChangeDetail> {
   constructor(detail: LikeChangeDetail) {
     super('like-change', detail);

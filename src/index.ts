@@ -13,8 +13,10 @@ export {
   CommentPostedEvent,
   CommentQueuedEvent,
   CommentSubmitEvent,
+  LikeChangeEvent,
   type CommentFailedDetail,
   type CommentSubmitDetail,
+  type LikeChangeDetail,
 } from './events.js';
 export type * from './data/api-types.js';
 export { BackendError, type Backend, type ListOptions } from './data/backend.js';

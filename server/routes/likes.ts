@@ -12,6 +12,8 @@ import { userAvatar } from './auth.js';
 
 /** Likers shown with the count ("+ N more" for the rest). */
 const LIKERS_SHOWN = 20;
+/** Liked comments listed for one post at most (the most liked first). */
+const COMMENTS_LISTED = 5000;
 
 const summarySchema = {
   type: 'object',
@@ -58,25 +60,57 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     return state.kind === 'user' ? state.user : null;
   }
 
+  /** Who asks, for a read: an expired session reads as a guest rather than failing. */
+  async function readerKey(request: FastifyRequest): Promise<string | null> {
+    const state = await sessions.read(request);
+    return state.kind === 'user' ? `user:${state.user.id}` : null;
+  }
+
   app.get<{ Querystring: { post: string; comment?: string } }>(
     '/api/v1/likes',
     {
       schema: {
-        summary: 'Who likes a post (or one of its comments)',
+        summary: 'Who likes a post (or one of its comments), and how many like each of its comments',
+        description:
+          'For the post (no `comment`), `comments` lists the like count of every liked comment of the post ' +
+          `(the ${COMMENTS_LISTED} most liked), so one request serves the whole thread. ` +
+          '`liked` says whether the signed-in reader (call with credentials) likes it.',
         tags: ['likes'],
         querystring: {
           type: 'object',
           required: ['post'],
           properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars }, comment: { type: 'string', maxLength: 100 } },
         },
-        response: { 200: summarySchema, '4xx': errorSchema },
+        response: {
+          200: {
+            ...summarySchema,
+            properties: {
+              ...summarySchema.properties,
+              comments: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'count', 'liked'],
+                  properties: { id: { type: 'string' }, count: { type: 'integer' }, liked: { type: 'boolean' } },
+                },
+              },
+            },
+          },
+          '4xx': errorSchema,
+        },
       },
     },
     async (request, reply) => {
       const { site, post } = await resolve(request.query.post, request, reply);
-      const user = await signedIn(request, reply);
+      const reader = await readerKey(request);
+      const comment = request.query.comment ?? null;
       reply.header('Cache-Control', 'no-cache');
-      return store.likes(site.id, post, request.query.comment ?? null, user ? `user:${user.id}` : null, LIKERS_SHOWN);
+      if (comment) return store.likes(site.id, post, comment, reader, LIKERS_SHOWN);
+      const [summary, counts] = await Promise.all([
+        store.likes(site.id, post, null, reader, LIKERS_SHOWN),
+        store.commentLikes(site.id, post, reader, COMMENTS_LISTED),
+      ]);
+      return { ...summary, comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
     },
   );
 

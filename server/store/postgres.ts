@@ -26,6 +26,7 @@ import {
   type CommentEvent,
   type CommentListener,
   type CreateResult,
+  type CommentLikeCount,
   type LikeSummary,
   type Liker,
   type NewLike,
@@ -522,6 +523,19 @@ export class PostgresStore implements Store {
       const post = (await this.#pool.query<{ id: number }>(SELECT_POST, [siteId, postUrl])).rows[0];
       if (!post) return { count: 0, likers: [], liked: false };
       return likeSummary(this.#pool, post.id, commentId ?? '', likerKey, limit);
+    });
+  }
+
+  commentLikes(siteId: string, postUrl: string, likerKey: string | null, limit: number): Promise<CommentLikeCount[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ commentId: string; count: string; liked: boolean }>(
+        `SELECT l.target AS "commentId", count(*) AS count, coalesce(bool_or(l.liker = $3), false) AS liked
+         FROM likes l JOIN posts p ON p.id = l.post_id
+         WHERE p.site_id = $1 AND p.url = $2 AND l.target <> ''
+         GROUP BY l.target ORDER BY count DESC, l.target LIMIT $4`,
+        [siteId, postUrl, likerKey, limit],
+      );
+      return rows.map((row) => ({ ...row, count: Number(row.count) }));
     });
   }
 

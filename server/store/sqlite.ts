@@ -28,6 +28,7 @@ import {
   type CommentEvent,
   type CommentListener,
   type CreateResult,
+  type CommentLikeCount,
   type LikeSummary,
   type Liker,
   type NewLike,
@@ -688,6 +689,18 @@ export class SqliteStore implements Store {
   async likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
     const post = this.#stmts.post.get(siteId, postUrl);
     return post ? this.#likeSummary(post.id, commentId ?? '', likerKey, limit) : { count: 0, likers: [], liked: false };
+  }
+
+  async commentLikes(siteId: string, postUrl: string, likerKey: string | null, limit: number): Promise<CommentLikeCount[]> {
+    const post = this.#stmts.post.get(siteId, postUrl);
+    if (!post) return [];
+    return this.#db
+      .prepare<[string | null, number, number], { commentId: string; count: number; liked: number }>(
+        `SELECT target AS commentId, count(*) AS count, coalesce(max(liker = ?), 0) AS liked FROM likes
+         WHERE post_id = ? AND target <> '' GROUP BY target ORDER BY count DESC, target LIMIT ?`,
+      )
+      .all(likerKey, post.id, limit)
+      .map((row) => ({ ...row, liked: row.liked === 1 }));
   }
 
   #likeSummary(postId: number, target: string, likerKey: string | null, limit: number): LikeSummary {

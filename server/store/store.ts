@@ -192,6 +192,13 @@ export interface LikeSummary {
   liked: boolean;
 }
 
+/** How many like one comment of a post, and whether the asking liker does. */
+export interface CommentLikeCount {
+  commentId: string;
+  count: number;
+  liked: boolean;
+}
+
 /** Counts hits per key in fixed windows; shared by every instance using the same database. */
 export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
@@ -209,6 +216,8 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore {
   setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary>;
   /** Likes of a post (`commentId` null) or one of its comments. */
   likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary>;
+  /** Every liked comment of a post (the `limit` most liked), in one read: no request per comment. */
+  commentLikes(siteId: string, postUrl: string, likerKey: string | null, limit: number): Promise<CommentLikeCount[]>;
   /**
    * A hit counter shared between instances (for rate limits), or null when one process owns
    * the data (SQLite), where counting in memory is exact.

@@ -76,7 +76,8 @@ export const styles = [
       gap: 0.75em;
       align-items: baseline;
     }
-    .comment .actions button {
+    .comment .actions button,
+    .like {
       padding: 0.1em 0.6em;
       font-size: 0.875em;
     }
@@ -116,6 +117,28 @@ export const styles = [
     }
     .notice:empty {
       margin: 0;
+    }
+    .likes,
+    .likers {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.5em;
+      margin: 1.5em 0 0;
+      padding: 0;
+      list-style: none;
+    }
+    .likers {
+      gap: 0.25em;
+      margin: 0;
+    }
+    .likers .avatar {
+      width: 2em;
+      height: 2em;
+    }
+    .like[aria-pressed='true']::before {
+      content: '★ ' / '';
+      color: var(--_accent);
     }
   `,
 ];

@@ -13,6 +13,7 @@ import { styles } from './comment-thread.styles.js';
 import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from './comment-view.js';
 import { Composer, queuedComment } from './composer.js';
 import { Editor } from './editor.js';
+import { LikesRow } from './likes-row.js';
 
 /** The writer's own comment as the server stored it, shown until a reload lists it. */
 interface OwnComment {
@@ -54,6 +55,8 @@ const MAX_PERMALINK_PAGES = 10;
  * @csspart textarea - The comment field.
  * @csspart submit-button - "Post Comment".
  * @csspart status - Loading, sending, waiting and failure notices (each `role="status"`).
+ * @csspart likes - "N bloggers like this:" with the likers' avatars and the post's Like button.
+ * @csspart like-button - The Like toggle of the post and of each response (`aria-pressed`).
  * @csspart guest - The guest details in the composer (from `<login-picker>`).
  * @csspart input - The guest detail fields (from `<login-picker>`).
  *
@@ -69,6 +72,7 @@ const MAX_PERMALINK_PAGES = 10;
  * @fires {CommentQueuedEvent} comment-queued - The comment is kept in the offline outbox and is being sent.
  * @fires {CommentPostedEvent} comment-posted - The server stored the comment; `detail` is its copy.
  * @fires {CommentFailedEvent} comment-failed - The server rejected the comment; `detail` has `code` and `message`.
+ * @fires {LikeChangeEvent} like-change - The reader liked or unliked the post or a response; `detail` has `post`, `comment`, `liked`, `count`.
  *
  * Comments are kept in an offline outbox (IndexedDB) until the server has them: one written
  * offline is shown as waiting and sent when the connection comes back, also after a reload.
@@ -193,6 +197,7 @@ export class CommentThreadElement extends BlogtalkElement {
     me: () => this.#me(),
     replace: (id, comment) => this.#replace(id, comment),
   });
+  #likes = new LikesRow(this, () => [this.#backend(), this.#post()]);
 
   #onHashChange = () => void this.#reveal(false);
   /** Back online after the thread could not be loaded: load it again. */
@@ -303,7 +308,7 @@ export class CommentThreadElement extends BlogtalkElement {
     const l = this.localizer;
     const list = this.#list;
     return html`<div part="thread" class="thread" lang=${l.lang} dir=${l.dir}>
-      ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)}
+      ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)} ${this.#likes.render(l)}
       ${this.#composer.render(l, this.server, this.#watching?.[0].durable)}
     </div>`;
   }
@@ -349,6 +354,7 @@ export class CommentThreadElement extends BlogtalkElement {
       reply: (comment) => void this.#composer.startReply(comment),
       act: (record, action) => this.#act(record, action),
       editor: this.#editor,
+      like: (comment) => this.#likes.comment(comment, l),
     };
     const list = threads.length ? renderThreads(threads, context) : nothing;
     if (!page) return html`${this.#renderError(error, l)} ${list}`;

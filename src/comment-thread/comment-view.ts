@@ -34,6 +34,8 @@ export interface ViewContext {
   act(record: OutboxRecord, action: QueuedAction): void;
   /** Edit and Delete on the reader's own comments. */
   editor: Editor;
+  /** A response's Like button (from `likes-row.ts`). */
+  like?(comment: Comment): unknown;
 }
 
 /**
@@ -112,6 +114,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
           >
             ${l.t('reply')}
           </button>
+          ${ctx.like?.(comment)}
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
           ${ctx.editor.actions(comment, l, ctx.now)}
         </div>`}

@@ -105,3 +105,28 @@ export interface ApiError {
     message: string;
   };
 }
+
+/** Someone who likes a post or a comment, as shown in "N bloggers like this". */
+export interface Liker {
+  name: string;
+  /** Hex seed of the generated avatar. */
+  avatar: string;
+  /** The provider's picture, or null. */
+  picture: string | null;
+  /** Their site (http or https), or null. */
+  website: string | null;
+}
+
+/** `GET /api/v1/likes?post=…&comment=…`, and the answer to `POST /api/v1/likes` `{post, comment?, liked}`. */
+export interface LikeSummary {
+  count: number;
+  /** The newest likers, at most 20: the rest are "+ N more". */
+  likers: Liker[];
+  /** Whether the signed-in reader (the session cookie) likes it. */
+  liked: boolean;
+}
+
+/** `GET /api/v1/likes?post=…`: the post's likes, and every liked comment's count in the same answer. */
+export interface PostLikes extends LikeSummary {
+  comments: { id: string; count: number; liked: boolean }[];
+}

@@ -3,7 +3,7 @@
  * first implementation (`http-backend.ts`); a WordPress REST API one can follow, so keep this
  * narrow and in domain terms — no URLs, no HTTP.
  */
-import type { Comment, CommentPage, NewCommentRequest } from './api-types.js';
+import type { Comment, CommentPage, LikeSummary, NewCommentRequest, PostLikes } from './api-types.js';
 
 export interface ListOptions {
   /** Top-level threads per page. */
@@ -28,6 +28,13 @@ export interface Backend {
    * Optional: a service without it offers no Edit/Delete.
    */
   change?(post: string, id: string, body: string | null, editToken?: string): Promise<Comment | 'removed' | 'emptied'>;
+  /**
+   * Who likes a post, and how many like each of its comments, in one call (never one per
+   * comment). A backend without it shows no likes.
+   */
+  likes?(post: string, signal?: AbortSignal): Promise<PostLikes>;
+  /** Likes (`liked`) or unlikes a post or comment as the signed-in reader; the summary after it. */
+  like?(post: string, comment: string | null, liked: boolean, signal?: AbortSignal): Promise<LikeSummary>;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The `Backend` for the blogtalk server's HTTP API (`/api/v1`). */
-import type { ApiError, Comment, CommentPage, NewCommentRequest } from './api-types.js';
+import type { ApiError, Comment, CommentPage, LikeSummary, NewCommentRequest, PostLikes } from './api-types.js';
 import {
   BackendError,
   type Backend,
@@ -50,6 +50,26 @@ export class HttpBackend implements Backend, ReblogBackend {
         body: JSON.stringify(request),
         // A signed-in writer sends no author: the session cookie says who. Guests send no cookie.
         credentials: request.author ? 'omit' : 'include',
+      },
+      signal,
+    );
+  }
+
+  // Likes are per reader: the session cookie goes along, so the answer says what they like.
+  likes(post: string, signal?: AbortSignal): Promise<PostLikes> {
+    const url = this.#url('likes');
+    url.searchParams.set('post', post);
+    return this.#request<PostLikes>(url, { cache: 'no-cache', credentials: 'include' }, signal);
+  }
+
+  like(post: string, comment: string | null, liked: boolean, signal?: AbortSignal): Promise<LikeSummary> {
+    return this.#request<LikeSummary>(
+      this.#url('likes'),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ post, comment, liked }),
+        credentials: 'include',
       },
       signal,
     );

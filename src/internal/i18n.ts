@@ -83,6 +83,17 @@ export interface Messages {
   edited: string;
   /** In place of a deleted comment that has replies. */
   deleted: string;
+  /** "N bloggers like this:" above the likers' avatars. */
+  likers: Plural;
+  /** No likes yet. */
+  likeFirst: string;
+  /** The Like button (a toggle) of the post and of each comment. */
+  like: string;
+  /** Likers beyond the avatars shown. */
+  moreLikers: string;
+  /** A signed-out reader pressed Like. */
+  likeSignIn: string;
+  likeFailed: string;
 }
 
 const en: Messages = {
@@ -142,6 +153,12 @@ const en: Messages = {
   confirmDelete: 'Delete this comment?',
   edited: '(edited)',
   deleted: 'This comment was deleted.',
+  likers: { one: 'One blogger likes this:', other: '{n} bloggers like this:' },
+  likeFirst: 'Be the first to like this.',
+  like: 'Like',
+  moreLikers: '+ {n} more',
+  likeSignIn: 'Log in below to like this.',
+  likeFailed: 'Your like was not saved. Please try again.',
 };
 
 /**
@@ -180,7 +197,7 @@ export function loadCatalog(lang: string, server: string | null): Promise<boolea
 }
 
 /** Keys of plural messages. */
-export type PluralKey = 'responses' | 'newResponses';
+export type PluralKey = 'responses' | 'newResponses' | 'likers';
 /** Keys of single (non-plural) messages. */
 export type MessageKey = Exclude<keyof Messages, PluralKey>;
 

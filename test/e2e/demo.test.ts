@@ -69,6 +69,7 @@ describe('the demo (npm start)', () => {
     await page.getByRole('link', { name: 'World Peace Forum' }).waitFor();
     await page.getByText('Leave a Reply').waitFor();
     await page.getByRole('button', { name: 'Post Comment' }).waitFor();
+    await page.getByText('2 bloggers like this:').waitFor();
     assert.deepEqual(problems, []);
     await page.context().close();
   });

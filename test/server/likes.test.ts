@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
+import { demoPostUrl, demoSite, seedDemo } from '../../server/demo.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
@@ -104,6 +105,95 @@ for (const [name, skip, open] of [
     const missing = await like(dee, true, { comment: 'not-a-comment' });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().error.code, 'comment_not_found');
+  });
+
+  /** A comment on `on` through the API, as a guest. */
+  async function comment(on: string, body: string): Promise<string> {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/comments',
+      headers: { 'content-type': 'application/json', origin: blog, 'idempotency-key': `k-${++n}-${Date.now()}` },
+      payload: JSON.stringify({ post: on, author: { name: 'Guest', email: 'g@example.org' }, body }),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    return res.json().id;
+  }
+  const commentLikes = async (on: string, cookie?: string) => {
+    const res = await app.inject({
+      url: `/api/v1/likes?post=${encodeURIComponent(on)}`,
+      headers: { origin: blog, ...(cookie ? { cookie } : {}) },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    return (res.json() as { comments: { id: string; count: number; liked: boolean }[] }).comments.sort((a, b) =>
+      a.id < b.id ? -1 : 1,
+    );
+  };
+
+  it("reads every comment's like count with the post's likes, in one request, with the reader's own likes", async () => {
+    const on = `${blog}/batch-${++n}`;
+    const [first, second, unliked] = [await comment(on, 'One'), await comment(on, 'Two'), await comment(on, 'Three')];
+    const [eve, fay] = await Promise.all([reader('Eve'), reader('Fay')]);
+    for (const [cookie, id] of [[eve, first], [fay, first], [fay, second]] as const) {
+      assert.equal((await like(cookie, true, { post: on, comment: id })).statusCode, 200);
+    }
+    await like(eve, true, { post: on }); // the post's own like is not a comment's
+    const whole = await app.inject({ url: `/api/v1/likes?post=${encodeURIComponent(on)}`, headers: { origin: blog, cookie: eve } });
+    assert.equal(whole.json().count, 1);
+    assert.equal(whole.json().liked, true);
+    const one = await app.inject({ url: `/api/v1/likes?post=${encodeURIComponent(on)}&comment=${first}`, headers: { origin: blog } });
+    assert.deepEqual(one.json().likers.map((l: { name: string }) => l.name).sort(), ['Eve', 'Fay']);
+    assert.equal(one.json().comments, undefined, "a comment's own summary lists no comments");
+    const expected = [
+      { id: first, count: 2, liked: true },
+      { id: second, count: 1, liked: false },
+    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+    assert.deepEqual(await commentLikes(on, eve), expected);
+    assert.deepEqual(
+      await commentLikes(on),
+      expected.map((entry) => ({ ...entry, liked: false })),
+      'a guest likes none',
+    );
+    assert.ok(!(await commentLikes(on)).some((entry) => entry.id === unliked));
+    assert.deepEqual(await commentLikes(`${blog}/never-commented-${n}`), []);
+  });
+
+  it('counts two users liking one comment at the same moment', async () => {
+    const on = `${blog}/race-${++n}`;
+    const id = await comment(on, 'Liked twice at once');
+    const [gus, hal] = await Promise.all([reader('Gus'), reader('Hal')]);
+    const results = await Promise.all([like(gus, true, { post: on, comment: id }), like(hal, true, { post: on, comment: id })]);
+    for (const res of results) assert.equal(res.statusCode, 200);
+    assert.deepEqual(await commentLikes(on), [{ id, count: 2, liked: false }]);
+  });
+
+  it('reads likes as a guest when the session has expired, and refuses a read from another origin', async () => {
+    const on = `${blog}/expired-${++n}`;
+    const id = await comment(on, 'Hi');
+    await like(await reader('Ida'), true, { post: on, comment: id });
+    const stale = 'blogtalk_session=' + 'x'.repeat(43);
+    assert.deepEqual(await commentLikes(on, stale), [{ id, count: 1, liked: false }]);
+    const post = await app.inject({
+      url: `/api/v1/likes?post=${encodeURIComponent(on)}`,
+      headers: { origin: blog, cookie: stale },
+    });
+    assert.equal(post.statusCode, 200);
+    const foreign = await app.inject({
+      url: `/api/v1/likes?post=${encodeURIComponent(on)}`,
+      headers: { origin: 'https://elsewhere.example' },
+    });
+    assert.equal(foreign.statusCode, 403);
+    assert.equal(foreign.json().error.code, 'origin_not_allowed');
+  });
+
+  it('seeds the demo post with "2 bloggers like this:" once, however often the demo starts', async () => {
+    await seedDemo(store, 's');
+    await seedDemo(store, 's');
+    const { count, likers } = await store.likes(demoSite.id, demoPostUrl, null, null, 20);
+    assert.equal(count, 2);
+    assert.deepEqual(likers.map((l) => [l.name, l.website]), [
+      ['Mira Okafor', null],
+      ['daveyone1', 'https://worldpeaceforum.example/'],
+    ]);
   });
 
   it('shows at most 20 likers with the full count', async () => {

@@ -585,6 +585,28 @@ function storeContract(
         stop();
       }
     });
+
+    test("lists a post's comment likes in one read: most liked first, bounded, the liker's own marked", async () => {
+      const { siteId, postUrl } = await freshSite(store);
+      const [a, b, c] = [newComment(siteId, postUrl), newComment(siteId, postUrl), newComment(siteId, postUrl)];
+      for (const input of [a, b, c]) await create(store, input);
+      const like = (commentId: string | null, likerKey: string, on = store) =>
+        on.setLike(
+          { siteId, postUrl, commentId, likerKey, name: likerKey, avatar: 'abc', picture: null, website: null, created: new Date() },
+          true,
+          20,
+        );
+      // Two instances at once, as two servers would: both likes of `b` count.
+      await Promise.all([like(b.id, 'user:1'), like(b.id, 'user:2', await open())]);
+      await like(a.id, 'user:2');
+      await like(null, 'user:3'); // the post itself
+      assert.deepEqual(await store.commentLikes(siteId, postUrl, 'user:2', 10), [
+        { commentId: b.id, count: 2, liked: true },
+        { commentId: a.id, count: 1, liked: true },
+      ]);
+      assert.deepEqual(await store.commentLikes(siteId, postUrl, null, 1), [{ commentId: b.id, count: 2, liked: false }]);
+      assert.deepEqual(await store.commentLikes(siteId, `${postUrl}-none`, 'user:2', 10), []);
+    });
   });
 }
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../../server/app.js';
-import { openStore } from '../../server/store/index.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
+import { openStore } from '../../server/store/index.js';
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:40123 */
@@ -23,6 +23,13 @@ export interface TestServer {
    * origin, which the page redeems (`redeem` in src/data/session.ts) for a session cookie.
    */
   signIn(name: string, owns?: string[]): Promise<string>;
+  /**
+   * A hand-off code signing `name` in (a user made on first use), for a page on `origin` to
+   * redeem (`POST /api/v1/auth/redeem`) for the session cookie, as after a real sign-in.
+   */
+  signInCode(name: string, origin: string): Promise<string>;
+  /** `name`, signed in on a session of their own, likes `post` (or one of its comments) through the API. */
+  like(name: string, post: string, comment?: string | null, website?: string | null): Promise<void>;
 }
 
 export interface TestServerOptions {
@@ -54,8 +61,38 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
+  const user = (name: string, website: string | null = null) =>
+    store.upsertUser(
+      { issuer: 'https://idp.test', subject: name, name, picture: null, website, email: null },
+      `user-${randomToken()}`,
+      new Date(),
+    );
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    async signInCode(name, origin) {
+      const code = randomToken();
+      const { id } = await user(name);
+      const expires = new Date(Date.now() + 60_000);
+      await store.putOneTimeCode({
+        ...{ hash: hashToken(code), purpose: 'handoff', siteId: 'test', userId: id },
+        ...{ origin, nonce: null, data: null, expires },
+      });
+      return code;
+    },
+    async like(name, post, comment = null, website = null) {
+      const session = randomToken();
+      const now = new Date();
+      const { id } = await user(name, website);
+      const expires = new Date(now.getTime() + 3_600_000);
+      await store.createSession(hashToken(session), { userId: id, provider: null, created: now, expires });
+      const response = await fetch(`${url}/api/v1/likes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: `blogtalk_session=${session}` },
+        body: JSON.stringify({ post, comment, liked: true }),
+      });
+      if (!response.ok) throw new Error(`like failed: ${response.status} ${await response.text()}`);
+    },
     blogOrigin: testBlogOrigin,
     async signIn(name, owns = []) {
       const now = new Date();
