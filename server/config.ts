@@ -31,6 +31,8 @@ export interface Limits {
   signInsPerMinute: number;
   /** New dynamic client registrations (Mastodon instances) per minute, whole instance. */
   registrationsPerMinute: number;
+  /** A comment with more links than this waits for moderation (a site or post may set its own). */
+  linksMax: number;
 }
 
 export const defaultLimits: Limits = {
@@ -50,6 +52,7 @@ export const defaultLimits: Limits = {
   editWindowSeconds: 15 * 60,
   signInsPerMinute: 20,
   registrationsPerMinute: 10,
+  linksMax: 2,
 };
 
 const envNames: Record<keyof Limits, string> = {
@@ -69,6 +72,7 @@ const envNames: Record<keyof Limits, string> = {
   editWindowSeconds: 'BLOGTALK_EDIT_WINDOW_SECONDS',
   signInsPerMinute: 'BLOGTALK_SIGN_INS_PER_MINUTE',
   registrationsPerMinute: 'BLOGTALK_REGISTRATIONS_PER_MINUTE',
+  linksMax: 'BLOGTALK_LINKS_MAX',
 };
 
 /** Limits overridden by `BLOGTALK_*` environment variables; a bad value stops the start. */

@@ -11,6 +11,7 @@ import { applyCors, type SiteDirectory } from '../http/sites.js';
 import { InvalidCursorError, type Site, type Store, type StoredComment } from '../store/store.js';
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, randomToken, sameHash, tokenPattern } from '../auth/tokens.js';
+import { moderationOf, statusFor } from '../moderation/policy.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -48,7 +49,7 @@ export const commentSchema = {
     parent: nullableString,
     depth: { type: 'integer' },
     kind: { type: 'string', enum: ['comment', 'reblog'] },
-    status: { type: 'string', enum: ['published', 'pending'] },
+    status: { type: 'string', enum: ['published', 'pending', 'spam'] },
     author: {
       type: 'object',
       required: ['name', 'website', 'avatar'],
@@ -151,6 +152,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
               total: { type: 'integer' },
               comments: { type: 'array', items: { $ref: 'Comment#' } },
               older: nullableString,
+              closed: { type: 'boolean' },
             },
           },
           '4xx': errorSchema,
@@ -177,11 +179,14 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
           throw error;
         }
+        // Closing a post gives it a new version, so whether it is closed is cached with the page.
+        const { closed } = await store.moderationSettings(site.id, url);
         const body: CommentPage = {
           post: { url, title: threads.post?.title ?? null },
           total: threads.total,
           comments: threads.comments.map(toWire),
           older: threads.older,
+          ...(closed ? { closed } : {}),
         };
         const tag = createHash('sha1')
           .update(`${url}|${threads.version}|${threads.total}|${pageSize}|${before}`)
@@ -292,6 +297,19 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         .update(JSON.stringify([url, parent, ...who, input.body]))
         .digest('hex');
 
+      const moderation = await moderationOf(store, site.id, url, limits.linksMax);
+      // A retry of a comment stored before the post was closed still gets its first answer.
+      if (moderation.closed && !(await store.getComment(site.id, key))) {
+        throw new HttpError(403, 'comments_closed', 'Comments are closed on this post.');
+      }
+      const status = await statusFor(store, moderation, {
+        siteId: site.id,
+        body: input.body,
+        userId,
+        email,
+        owner: () => store.isSiteOwner(site.id, userId ?? ''),
+      });
+
       const slot = `${site.id}\n${key}`;
       if (inFlight.has(slot)) {
         throw new HttpError(409, 'in_progress', 'This comment is still being saved; try again in a moment.', {
@@ -309,7 +327,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             requestHash,
             parentId: parent,
             kind: 'comment',
-            status: 'published',
+            status,
             authorName: name,
             authorEmail: email,
             authorWebsite: website,

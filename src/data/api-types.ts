@@ -6,8 +6,11 @@
 /** How a response came to be: a comment typed in the composer, or a reblog of the post. */
 export type CommentKind = 'comment' | 'reblog';
 
-/** `published` is shown to everyone; `pending` waits for moderation. */
-export type CommentStatus = 'published' | 'pending';
+/**
+ * `published` is shown to everyone; `pending` waits for moderation (shown only to its writer);
+ * `spam` is kept for the owner's queue and never shown.
+ */
+export type CommentStatus = 'published' | 'pending' | 'spam';
 
 export interface CommentAuthor {
   name: string;
@@ -66,6 +69,8 @@ export interface CommentPage {
   comments: Comment[];
   /** Pass as `before` to load the previous (older) page; null when this is the oldest. */
   older: string | null;
+  /** True when the post takes no new comments (present only then). */
+  closed?: boolean;
 }
 
 /** `POST /api/v1/comments` with header `Idempotency-Key: <id>`. */

@@ -58,6 +58,8 @@ export interface Messages {
   websiteInvalid: string;
   /** A guest field over its limit of `{max}` characters. */
   tooLong: string;
+  /** In place of the composer on a post that takes no new comments. */
+  closed: string;
 }
 
 const en: Messages = {
@@ -98,6 +100,7 @@ const en: Messages = {
   emailInvalid: 'Please enter a valid email address.',
   websiteInvalid: 'A website address starts with http:// or https://.',
   tooLong: 'This can be at most {max} characters long.',
+  closed: 'Comments are closed.',
 };
 
 /**
