@@ -21,6 +21,7 @@ import { Sessions, type CookieMode } from './auth/sessions.js';
 import { createGuardedFetch, type GuardedFetchOptions } from './http/guarded-fetch.js';
 import { WebmentionReceiver, webmentionRoutes } from './webmention/receive.js';
 import { authRoutes } from './routes/auth.js';
+import { adminRoutes } from './routes/admin.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -214,6 +215,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Expired sessions, codes and sign-ins are removed now and then.
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
   purge.unref();
+  await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   await app.register(liveRoutes, { store, sites, limits, now });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   const webmentions = new WebmentionReceiver(
