@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { CommentPage } from '../../src/data/api-types.js';
@@ -210,5 +210,33 @@ describe('the moderation API (/api/v1/admin)', () => {
     const bad = await admin(owner, { method: 'POST', url: '/api/v1/admin/settings', body: { site: 'owned', policy: 'anything' } });
     assert.equal(bad.statusCode, 400);
     await admin(owner, { method: 'POST', url: '/api/v1/admin/settings', body: { site: 'owned', policy: null, maxLinks: null } });
+  });
+});
+
+describe('the /admin page', () => {
+  it('is served under a strict CSP with its own script, which is not part of the widget bundle', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'blogtalk-admin-page-'));
+    const store = await openStore({ dataDir: dir });
+    const app = await buildApp({ store, secret: 's', distDir: resolve('dist') });
+    try {
+      const page = await app.inject('/admin');
+      assert.equal(page.statusCode, 200);
+      assert.match(page.headers['content-type'] as string, /^text\/html/);
+      const csp = page.headers['content-security-policy'] as string;
+      assert.match(csp, /script-src 'self'/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, /require-trusted-types-for 'script'/);
+      assert.doesNotMatch(csp, /unsafe/);
+      assert.match(page.body, /<script src="\/admin\.js" defer><\/script>/);
+      assert.match(page.body, /<blogtalk-moderation>/);
+      const script = await app.inject('/admin.js');
+      assert.equal(script.statusCode, 200);
+      assert.match(script.body, /blogtalk-moderation/);
+      const widget = await app.inject('/blogtalk.js');
+      assert.doesNotMatch(widget.body, /blogtalk-moderation|\/api\/v1\/admin/);
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
