@@ -137,4 +137,31 @@ describe('moderating on /admin', () => {
     assert.equal(await owner.getByRole('cell', { name: /^Buy now/ }).count(), 2);
     assert.deepEqual(await axe(owner), []);
   });
+
+  it('closes a post from /admin: the blog page says "Comments are closed." instead of the form, until opened again', async () => {
+    // Dev Reader was made an owner in the first test; a fresh browser context signs in again.
+    const { page: owner, problems } = await open(home);
+    const [popup] = await Promise.all([owner.waitForEvent('popup'), owner.getByRole('button', { name: `Log in with ${DEMO}` }).click()]);
+    await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
+    await owner.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
+    const post = (await owner.evaluate("document.querySelector('comment-thread').getAttribute('post')")) as string;
+    await owner.goto(`${home}admin`);
+    await owner.getByLabel('Post address').fill(post);
+    await owner.getByRole('button', { name: 'Filter' }).click();
+    await owner.getByText('Comments on this post are open.').waitFor();
+    await owner.getByRole('button', { name: 'Close comments on this post' }).click();
+    await owner.getByRole('status').filter({ hasText: 'Comments on this post are closed.' }).waitFor();
+
+    const { page: reader } = await open(home);
+    await reader.getByText('Comments are closed.').waitFor();
+    assert.equal(await reader.getByRole('button', { name: 'Post Comment' }).count(), 0);
+    assert.equal(await reader.getByText('Leave a Reply').count(), 0);
+
+    await owner.getByRole('button', { name: 'Open comments on this post' }).click();
+    await owner.getByRole('status').filter({ hasText: 'Comments on this post are open.' }).waitFor();
+    await reader.reload();
+    await reader.getByText('Leave a Reply').waitFor();
+    assert.equal(await reader.getByText('Comments are closed.').count(), 0);
+    assert.deepEqual(problems, []);
+  });
 });
