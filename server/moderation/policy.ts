@@ -56,20 +56,32 @@ export interface NewCommentFacts {
   userId: string | null;
   /** The guest's email (for a signed-in writer it is not what identifies them). */
   email: string | null;
+  /** The hidden field: filled in, the comment is kept as spam. */
+  honeypot?: string | undefined;
+  /** How long the writer took, as the widget measured it (absent from other clients). */
+  writingMs?: number | undefined;
+  /** Below this many milliseconds of writing, the comment waits. */
+  minWritingMs: number;
   /** Whether the writer owns the site (owners are never held); asked only when it matters. */
   owner: () => Promise<boolean>;
 }
 
-/** `published` or `pending` for a new comment under the given settings. */
+/** `published`, `pending` or (the hidden field filled in) `spam` for a new comment. */
 export async function statusFor(
   store: Store,
   moderation: EffectiveModeration,
   facts: NewCommentFacts,
 ): Promise<CommentStatus> {
-  let hold = moderation.policy === 'hold-all' || countLinks(facts.body) > moderation.maxLinks;
+  const trapped = Boolean(facts.honeypot);
+  let hold =
+    trapped ||
+    moderation.policy === 'hold-all' ||
+    countLinks(facts.body) > moderation.maxLinks ||
+    (facts.writingMs !== undefined && facts.writingMs < facts.minWritingMs);
   if (!hold && moderation.policy === 'hold-first-time') {
     const author = facts.userId ? { userId: facts.userId, email: null } : { userId: null, email: facts.email };
     hold = !(await store.hasPublishedComment(facts.siteId, author));
   }
-  return hold && !(facts.userId && (await facts.owner())) ? 'pending' : 'published';
+  if (!hold || (facts.userId && (await facts.owner()))) return 'published';
+  return trapped ? 'spam' : 'pending';
 }

@@ -239,6 +239,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
               },
             },
             body: { type: 'string', minLength: 1, maxLength: limits.bodyMaxChars },
+            honeypot: { type: 'string', maxLength: 1000 },
+            writingMs: { type: 'integer', minimum: 0 },
           },
         },
         response: { 201: { $ref: 'Comment#' }, '4xx': errorSchema },
@@ -308,6 +310,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         userId,
         email,
         owner: () => store.isSiteOwner(site.id, userId ?? ''),
+        honeypot: input.honeypot,
+        writingMs: input.writingMs,
+        minWritingMs: limits.minWritingSeconds * 1000,
       });
 
       const slot = `${site.id}\n${key}`;
@@ -363,7 +368,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             .header('Edit-Token', editToken)
             .header('Access-Control-Expose-Headers', 'ETag, Retry-After, Idempotent-Replayed, Edit-Token');
         }
-        return reply.code(201).send(toWire(result.comment));
+        // Spam is kept for the owner, but its writer is told no more than "awaiting moderation".
+        const stored = result.comment.status === 'spam' ? { ...result.comment, status: 'pending' as const } : result.comment;
+        return reply.code(201).send(toWire(stored));
       } finally {
         inFlight.delete(slot);
       }

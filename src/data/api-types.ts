@@ -89,6 +89,10 @@ export interface NewCommentRequest {
     website?: string;
   };
   body: string;
+  /** The composer's hidden field, which people leave empty (spam check). */
+  honeypot?: string;
+  /** Milliseconds from focusing the composer to sending (queueing) it; a very quick one waits for moderation. */
+  writingMs?: number;
 }
 
 /** Every error response. */

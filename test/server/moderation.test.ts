@@ -70,7 +70,10 @@ for (const [name, skip, open] of [
     return { cookie: `blogtalk_session=${id}`, userId: user.id };
   }
 
-  const write = (post: string, over: { body?: string; email?: string; cookie?: string; key?: string } = {}) =>
+  const write = (
+    post: string,
+    over: { body?: string; email?: string; cookie?: string; key?: string; honeypot?: string; writingMs?: number } = {},
+  ) =>
     app.inject({
       method: 'POST',
       url: '/api/v1/comments',
@@ -84,6 +87,8 @@ for (const [name, skip, open] of [
         post,
         body: over.body ?? 'A fine post.',
         ...(over.cookie ? {} : { author: { name: 'Ada', email: over.email ?? `ada-${++n}@example.org` } }),
+        ...(over.honeypot === undefined ? {} : { honeypot: over.honeypot }),
+        ...(over.writingMs === undefined ? {} : { writingMs: over.writingMs }),
       }),
     });
   const thread = async (post: string) =>
@@ -220,6 +225,35 @@ for (const [name, skip, open] of [
     assert.deepEqual(newest.map((c) => c.id), [b.id]);
     const next = await store.listForModeration({ ...query, status: null, beforeSeq: newest[0]!.seq });
     assert.deepEqual(next.map((c) => c.id), [a.id]);
+  });
+
+  it('keeps a comment whose hidden field was filled in as spam, telling its writer only that it awaits moderation', async () => {
+    const post = newPost();
+    const res = await write(post, { honeypot: 'http://cheap.example', writingMs: 60_000 });
+    assert.equal(res.statusCode, 201);
+    assert.equal(res.json().status, 'pending');
+    assert.equal((await store.getComment('mod', res.json().id))?.status, 'spam');
+    assert.equal((await thread(post)).total, 0);
+    assert.equal((await write(post, { honeypot: '', writingMs: 60_000 })).json().status, 'published');
+  });
+
+  it('holds a comment written faster than the minimum (3 s by default), not refusing it', async () => {
+    const post = newPost();
+    const quick = await write(post, { writingMs: 2_999 });
+    assert.equal(quick.statusCode, 201);
+    assert.equal(quick.json().status, 'pending');
+    assert.equal((await store.getComment('mod', quick.json().id))?.status, 'pending');
+    assert.equal((await write(post, { writingMs: 3_000 })).json().status, 'published');
+    // Other clients (imports, scripts) do not measure it: nothing is held for its absence.
+    assert.equal((await write(post)).json().status, 'published');
+    const bad = await write(post, { writingMs: -1 });
+    assert.equal(bad.statusCode, 400);
+  });
+
+  it('does not hold an owner’s quick comment', async () => {
+    const { cookie, userId } = await signedIn('Quick owner');
+    await store.setSiteOwner('mod', userId, true);
+    assert.equal((await write(newPost(), { cookie, writingMs: 10 })).json().status, 'published');
   });
 
   it('stores and reads settings for the site and for each post', async () => {

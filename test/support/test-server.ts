@@ -34,7 +34,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     store,
     secret: 'test-secret',
     sites: [{ id: 'test', name: 'Test blog', origin: testBlogOrigin, allowedOrigins: options.allowedOrigins }],
-    limits: { writesPerMinute: 100_000, ...options.limits },
+    // Tests type in milliseconds: the time-to-write spam check would hold their comments.
+    limits: { writesPerMinute: 100_000, minWritingSeconds: 0, ...options.limits },
     ...(options.distDir ? { distDir: options.distDir } : {}),
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
