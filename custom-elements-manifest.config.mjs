@@ -24,7 +24,7 @@ function dropStateAttributes() {
 
 export default {
   globs: ['src/**/*.ts'],
-  exclude: ['src/**/*.test.ts', 'src/**/*.d.ts'],
+  exclude: ['src/**/*.test.ts', 'src/**/*.d.ts', 'src/admin/**'],
   outdir: 'dist',
   litelement: true,
   packagejson: false,

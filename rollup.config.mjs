@@ -78,18 +78,27 @@ export function catalogs() {
   };
 }
 
-export default {
-  input: 'src/index.ts',
-  output: [
-    { file: 'dist/blogtalk.js', format: 'iife', name: 'blogtalk' },
-    { file: 'dist/blogtalk.esm.js', format: 'es' },
-  ],
-  plugins: [
-    // Lit's production build (the default export condition), not its development one.
-    resolve({ browser: true }),
-    typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { target: 'ES2022' } }),
-    minifyTemplates(),
-    catalogs(),
-    terser({ ecma: 2022, compress: { passes: 2 }, format: { comments: false } }),
-  ],
-};
+const plugins = () => [
+  // Lit's production build (the default export condition), not its development one.
+  resolve({ browser: true }),
+  typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { target: 'ES2022' } }),
+  minifyTemplates(),
+  terser({ ecma: 2022, compress: { passes: 2 }, format: { comments: false } }),
+];
+
+export default [
+  {
+    input: 'src/index.ts',
+    output: [
+      { file: 'dist/blogtalk.js', format: 'iife', name: 'blogtalk' },
+      { file: 'dist/blogtalk.esm.js', format: 'es' },
+    ],
+    plugins: [...plugins().slice(0, 3), catalogs(), ...plugins().slice(3)],
+  },
+  // The owners' moderation page (/admin): its own bundle, never part of blogtalk.js.
+  {
+    input: 'src/admin/moderation-page.ts',
+    output: { file: 'dist/admin.js', format: 'iife', name: 'blogtalkAdmin' },
+    plugins: plugins(),
+  },
+];

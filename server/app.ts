@@ -24,6 +24,7 @@ import { authRoutes } from './routes/auth.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { reblogRoutes } from './routes/reblogs.js';
 import { WebmentionSender } from './webmention/send.js';
+import { adminRoutes } from './routes/admin.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -227,6 +228,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Expired sessions, codes and sign-ins are removed now and then.
   const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
   purge.unref();
+  await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   await app.register(liveRoutes, { store, sites, limits, now, secret: options.secret });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   const webmentions = new WebmentionReceiver(

@@ -31,6 +31,13 @@ export interface Limits {
   signInsPerMinute: number;
   /** New dynamic client registrations (Mastodon instances) per minute, whole instance. */
   registrationsPerMinute: number;
+  /** A comment with more links than this waits for moderation (a site or post may set its own). */
+  linksMax: number;
+  /**
+   * A comment whose writer took less than this (from focusing the composer to sending, as the
+   * widget measures it) waits for moderation. 0 turns the check off.
+   */
+  minWritingSeconds: number;
 }
 
 export const defaultLimits: Limits = {
@@ -50,6 +57,8 @@ export const defaultLimits: Limits = {
   editWindowSeconds: 15 * 60,
   signInsPerMinute: 20,
   registrationsPerMinute: 10,
+  linksMax: 2,
+  minWritingSeconds: 3,
 };
 
 const envNames: Record<keyof Limits, string> = {
@@ -69,6 +78,8 @@ const envNames: Record<keyof Limits, string> = {
   editWindowSeconds: 'BLOGTALK_EDIT_WINDOW_SECONDS',
   signInsPerMinute: 'BLOGTALK_SIGN_INS_PER_MINUTE',
   registrationsPerMinute: 'BLOGTALK_REGISTRATIONS_PER_MINUTE',
+  linksMax: 'BLOGTALK_LINKS_MAX',
+  minWritingSeconds: 'BLOGTALK_MIN_WRITING_SECONDS',
 };
 
 /** Limits overridden by `BLOGTALK_*` environment variables; a bad value stops the start. */

@@ -37,6 +37,35 @@ export const demoContentSecurityPolicy = [
   "require-trusted-types-for 'script'",
 ].join('; ');
 
+/** The moderation page (`/admin`): its own script only, same-origin API calls, never framed. */
+export const adminContentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+].join('; ');
+
+const adminPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>Moderation · blogtalk</title>
+<script src="/admin.js" defer></script>
+</head>
+<body>
+<main><blogtalk-moderation></blogtalk-moderation></main>
+</body>
+</html>
+`;
+
 const widgetFiles: Record<string, string> = {
   '/blogtalk.js': 'blogtalk.js',
   '/blogtalk.esm.js': 'blogtalk.esm.js',
@@ -87,6 +116,16 @@ export async function assetRoutes(app: FastifyInstance, opts: AssetRoutesOptions
       });
       if (!asset) continue;
       app.get(route, { schema: { hide: true } }, (request, reply) => send(asset, request, reply));
+    }
+  }
+  if (opts.distDir) {
+    const script = await load(join(opts.distDir, 'admin.js'), 'no-cache');
+    if (script) {
+      const headers = { 'Content-Security-Policy': adminContentSecurityPolicy, 'X-Frame-Options': 'DENY' };
+      const body = Buffer.from(adminPage);
+      const page: Asset = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"`, type: types['.html']!, cacheControl: 'no-cache', headers };
+      app.get('/admin.js', { schema: { hide: true } }, (request, reply) => send(script, request, reply));
+      app.get('/admin', { schema: { hide: true } }, (request, reply) => send(page, request, reply));
     }
   }
   if (opts.demoDir) {

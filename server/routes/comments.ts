@@ -11,6 +11,7 @@ import { applyCors, type SiteDirectory } from '../http/sites.js';
 import { InvalidCursorError, type Site, type Store, type StoredComment } from '../store/store.js';
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
+import { moderationOf, statusFor } from '../moderation/policy.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -48,7 +49,7 @@ export const commentSchema = {
     parent: nullableString,
     depth: { type: 'integer' },
     kind: { type: 'string', enum: ['comment', 'reblog'] },
-    status: { type: 'string', enum: ['published', 'pending'] },
+    status: { type: 'string', enum: ['published', 'pending', 'spam'] },
     author: {
       type: 'object',
       required: ['name', 'website', 'avatar'],
@@ -166,6 +167,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
                 type: 'integer',
                 description: 'Seconds after posting during which an author may edit or delete their comment.',
               },
+              closed: { type: 'boolean' },
             },
           },
           '4xx': errorSchema,
@@ -192,12 +194,15 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
           throw error;
         }
+        // Closing a post gives it a new version, so whether it is closed is cached with the page.
+        const { closed } = await store.moderationSettings(site.id, url);
         const body: CommentPage = {
           post: { url, title: threads.post?.title ?? null },
           total: threads.total,
           comments: threads.comments.map((c) => toWire(c, secret)),
           editWindow: limits.editWindowSeconds,
           older: threads.older,
+          ...(closed ? { closed } : {}),
         };
         const tag = createHash('sha1')
           .update(`${url}|${threads.version}|${threads.total}|${pageSize}|${before}`)
@@ -256,6 +261,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
               pattern: tokenPattern,
               description: "Guests: a random secret (base64url) that proves authorship later; ignored when signed in.",
             },
+            honeypot: { type: 'string', maxLength: 1000 },
+            writingMs: { type: 'integer', minimum: 0 },
           },
         },
         response: { 201: { $ref: 'Comment#' }, '4xx': errorSchema },
@@ -318,6 +325,22 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         .update(JSON.stringify([url, parent, ...who, input.body, ...(editTokenHash ? [editTokenHash] : [])]))
         .digest('hex');
 
+      const moderation = await moderationOf(store, site.id, url, limits.linksMax);
+      // A retry of a comment stored before the post was closed still gets its first answer.
+      if (moderation.closed && !(await store.getComment(site.id, key))) {
+        throw new HttpError(403, 'comments_closed', 'Comments are closed on this post.');
+      }
+      const status = await statusFor(store, moderation, {
+        siteId: site.id,
+        body: input.body,
+        userId,
+        email,
+        owner: () => store.isSiteOwner(site.id, userId ?? ''),
+        honeypot: input.honeypot,
+        writingMs: input.writingMs,
+        minWritingMs: limits.minWritingSeconds * 1000,
+      });
+
       const slot = `${site.id}\n${key}`;
       if (inFlight.has(slot)) {
         throw new HttpError(409, 'in_progress', 'This comment is still being saved; try again in a moment.', {
@@ -335,7 +358,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             requestHash,
             parentId: parent,
             kind: 'comment',
-            status: 'published',
+            status,
             authorName: name,
             authorEmail: email,
             authorWebsite: website,
@@ -365,7 +388,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
         }
         if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-        return reply.code(201).send(toWire(result.comment, secret));
+        // Spam is kept for the owner, but its writer is told no more than "awaiting moderation".
+        const stored = result.comment.status === 'spam' ? { ...result.comment, status: 'pending' as const } : result.comment;
+        return reply.code(201).send(toWire(stored, secret));
       } finally {
         inFlight.delete(slot);
       }

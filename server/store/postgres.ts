@@ -6,6 +6,11 @@
  */
 import pg from 'pg';
 import {
+  containsPattern,
+  NO_MODERATION_SETTINGS,
+  type ModerationPolicy,
+  type ModerationQuery,
+  type ModerationSettings,
   commentExtras,
   type AuthorData,
   type AuthorRef,
@@ -239,6 +244,21 @@ const MIGRATIONS: readonly string[] = [
     created    timestamptz NOT NULL
   );
   CREATE INDEX comment_changes_site ON comment_changes (site_id, seq);`,
+  // +1: moderation — per-site ('' post) and per-post settings; spam kept; the owner's queue and
+  // first-time checks.
+  `CREATE TABLE moderation_settings (
+    site_id   text NOT NULL REFERENCES sites (id),
+    post_url  text NOT NULL, -- '' for the site's defaults
+    policy    text CHECK (policy IN ('publish', 'hold-first-time', 'hold-all')), -- NULL: inherit
+    max_links integer, -- NULL: inherit
+    closed    boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (site_id, post_url)
+  );
+  ALTER TABLE comments DROP CONSTRAINT IF EXISTS comments_status_check;
+  ALTER TABLE comments ADD CONSTRAINT comments_status_check CHECK (status IN ('published', 'pending', 'spam'));
+  CREATE INDEX comments_moderation ON comments (site_id, status, seq);
+  CREATE INDEX comments_published_user ON comments (site_id, user_id) WHERE status = 'published';
+  CREATE INDEX comments_published_email ON comments (site_id, lower(author_email)) WHERE status = 'published';`,
 ];
 
 interface ReblogRow {
@@ -1208,6 +1228,39 @@ export class PostgresStore implements Store {
     );
   }
 
+  // --- moderation -----------------------------------------------------------------------------
+
+  moderationSettings(siteId: string, postUrl: string | null): Promise<ModerationSettings> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ policy: ModerationPolicy | null; max_links: number | null; closed: boolean }>(
+        'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = $1 AND post_url = $2',
+        [siteId, postUrl ?? ''],
+      );
+      const row = rows[0];
+      return row ? { policy: row.policy, maxLinks: row.max_links, closed: row.closed } : { ...NO_MODERATION_SETTINGS };
+    });
+  }
+
+  putModerationSettings(siteId: string, postUrl: string | null, settings: ModerationSettings): Promise<void> {
+    return this.#track(() =>
+      this.#transaction(async (client) => {
+        await client.query(
+          `INSERT INTO moderation_settings (site_id, post_url, policy, max_links, closed) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (site_id, post_url) DO UPDATE SET
+             policy = excluded.policy, max_links = excluded.max_links, closed = excluded.closed`,
+          [siteId, postUrl ?? '', settings.policy, settings.maxLinks, settings.closed],
+        );
+        if (postUrl === null) return;
+        await client.query(
+          `INSERT INTO posts (site_id, url, title, created) VALUES ($1, $2, NULL, now()) ON CONFLICT (site_id, url) DO NOTHING`,
+          [siteId, postUrl],
+        );
+        const postId = await lockPost(client, siteId, postUrl);
+        if (postId !== undefined) await bumpPost(client, postId);
+      }),
+    );
+  }
+
   reblogCount(siteId: string, postUrl: string): Promise<number> {
     return this.#track(async () => {
       const { rows } = await this.#pool.query<{ count: string }>(
@@ -1226,6 +1279,59 @@ export class PostgresStore implements Store {
         [userId],
       );
       return rows.map(toSite);
+    });
+  }
+
+  hasPublishedComment(siteId: string, author: { userId: string | null; email: string | null }): Promise<boolean> {
+    return this.#track(async () => {
+      if (!author.userId && !author.email) return false;
+      const { rowCount } = author.userId
+        ? await this.#pool.query(
+            "SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'published' LIMIT 1",
+            [siteId, author.userId],
+          )
+        : await this.#pool.query(
+            "SELECT 1 FROM comments WHERE site_id = $1 AND lower(author_email) = lower($2) AND status = 'published' LIMIT 1",
+            [siteId, author.email],
+          );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  listForModeration(q: ModerationQuery): Promise<StoredComment[]> {
+    return this.#track(async () => {
+      const params: (string | number)[] = [q.siteId];
+      const where = ['c.site_id = $1'];
+      const param = (value: string | number) => `$${params.push(value)}`;
+      if (q.status) where.push(`c.status = ${param(q.status)}`);
+      if (q.postUrl) where.push(`p.url = ${param(q.postUrl)}`);
+      if (q.search) {
+        const pattern = param(containsPattern(q.search));
+        where.push(`(${['c.body', 'c.author_name', 'c.author_email', 'p.url'].map((column) => `${column} ILIKE ${pattern}`).join(' OR ')})`);
+      }
+      if (q.beforeSeq !== null) where.push(`c.seq < ${param(q.beforeSeq)}`);
+      const { rows } = await this.#pool.query<CommentRow>(
+        `${SELECT_COMMENT} WHERE ${where.join(' AND ')} ORDER BY c.seq DESC LIMIT ${param(q.limit)}`,
+        params,
+      );
+      return rows.map(toComment);
+    });
+  }
+
+  setCommentStatus(siteId: string, id: string, status: CommentStatus): Promise<StoredComment | null> {
+    return this.#track(async () => {
+      const result = await this.#transaction(async (client) => {
+        const existing = await commentById(client, siteId, id);
+        if (!existing) return null;
+        await bumpPost(client, existing.post_id);
+        await client.query('UPDATE comments SET status = $3 WHERE site_id = $1 AND id = $2', [siteId, id, status]);
+        return { before: existing.status, comment: toComment((await commentById(client, siteId, id))!) };
+      });
+      if (!result) return null;
+      if (status === 'published' && result.before !== 'published') {
+        this.#announce({ siteId, commentId: id, seq: result.comment.seq });
+      }
+      return result.comment;
     });
   }
 

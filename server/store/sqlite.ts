@@ -12,6 +12,11 @@ import {
   type AuthorData,
   type AuthorRef,
   type ErasureResult,
+  containsPattern,
+  NO_MODERATION_SETTINGS,
+  type ModerationPolicy,
+  type ModerationQuery,
+  type ModerationSettings,
   encodeCursor,
   type AuthTransaction,
   type CommentAuthorship,
@@ -229,6 +234,20 @@ const MIGRATIONS: readonly string[] = [
     created    INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX comment_changes_site ON comment_changes (site_id, seq);`,
+  // +1: moderation — per-site ('' post) and per-post settings; spam kept (as a flag: the status
+  // CHECK of a STRICT table cannot be altered in place); the owner's queue and first-time checks.
+  `CREATE TABLE moderation_settings (
+    site_id   TEXT NOT NULL REFERENCES sites (id),
+    post_url  TEXT NOT NULL, -- '' for the site's defaults
+    policy    TEXT CHECK (policy IN ('publish', 'hold-first-time', 'hold-all')), -- NULL: inherit
+    max_links INTEGER, -- NULL: inherit
+    closed    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, post_url)
+  ) STRICT;
+  ALTER TABLE comments ADD COLUMN spam INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX comments_moderation ON comments (site_id, status, seq);
+  CREATE INDEX comments_published_user ON comments (site_id, user_id) WHERE status = 'published';
+  CREATE INDEX comments_published_email ON comments (site_id, lower(author_email)) WHERE status = 'published';`,
 ];
 
 interface ReblogRow {
@@ -351,6 +370,7 @@ interface CommentRow {
   author_picture: string | null;
   edited: number | null;
   deleted: number;
+  spam: number;
 }
 
 /** A queued write: `run` inside the batch transaction, then exactly one of `done`/`fail`. */
@@ -363,7 +383,7 @@ interface Job {
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
   c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html, c.user_id, c.edited,
-  c.deleted, c.author_picture`;
+  c.deleted, c.author_picture, c.spam`;
 
 /** Prepares every statement the store runs (after the schema exists). */
 function prepareStatements(db: Database.Database) {
@@ -390,14 +410,14 @@ function prepareStatements(db: Database.Database) {
       [
         string, string, number, string | null, string, number, string, string, string,
         string | null, string | null, string, string, number, string | null, string | null, string,
-        string | null, string | null, string | null, string | null, number | null, number,
+        string | null, string | null, string | null, string | null, number | null, number, number,
       ],
       { seq: number }
     >(`
       INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
         author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted, spam)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
     exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null; edit_token_hash: string | null }>(`
       SELECT ${COMMENT_COLUMNS}, p.title AS post_title, c.edit_token_hash FROM comments c JOIN posts p ON p.id = c.post_id
@@ -484,6 +504,11 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** The stored `status` column: spam is kept as `pending` with the `spam` flag set. */
+function dbStatus(status: CommentStatus): 'published' | 'pending' {
+  return status === 'spam' ? 'pending' : status;
+}
+
 function toSite(row: SiteRow): Site {
   return {
     id: row.id,
@@ -505,7 +530,7 @@ function toComment(row: CommentRow): StoredComment {
     parentId: row.parent_id,
     depth: row.depth,
     kind: row.kind,
-    status: row.status,
+    status: row.spam ? 'spam' : row.status,
     authorName: row.author_name,
     authorEmail: row.author_email,
     authorWebsite: row.author_website,
@@ -750,11 +775,11 @@ export class SqliteStore implements Store {
     }
     post ??= s.insertPost.get(input.siteId, input.postUrl, input.postTitle, input.created.getTime())!;
     const { seq } = s.insertComment.get(
-      input.siteId, input.id, post.id, input.parentId, rootId, depth, input.kind, input.status,
+      input.siteId, input.id, post.id, input.parentId, rootId, depth, input.kind, dbStatus(input.status),
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
       input.originalHtml ?? null, input.userId ?? null, input.editTokenHash ?? null,
-      input.authorPicture ?? null, input.edited?.getTime() ?? null, input.deleted ? 1 : 0,
+      input.authorPicture ?? null, input.edited?.getTime() ?? null, input.deleted ? 1 : 0, input.status === 'spam' ? 1 : 0,
     )!;
     return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
   }
@@ -1075,6 +1100,95 @@ export class SqliteStore implements Store {
       .prepare<[string], SiteRow>('SELECT s.* FROM sites s JOIN site_owners o ON o.site_id = s.id WHERE o.user_id = ? ORDER BY s.name, s.id')
       .all(userId)
       .map(toSite);
+  }
+
+  // --- moderation -----------------------------------------------------------------------------
+
+  async moderationSettings(siteId: string, postUrl: string | null): Promise<ModerationSettings> {
+    const row = this.#db
+      .prepare<[string, string], { policy: ModerationPolicy | null; max_links: number | null; closed: number }>(
+        'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = ? AND post_url = ?',
+      )
+      .get(siteId, postUrl ?? '');
+    return row ? { policy: row.policy, maxLinks: row.max_links, closed: row.closed === 1 } : { ...NO_MODERATION_SETTINGS };
+  }
+
+  putModerationSettings(siteId: string, postUrl: string | null, settings: ModerationSettings): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db
+        .prepare<[string, string, string | null, number | null, number]>(
+          `INSERT INTO moderation_settings (site_id, post_url, policy, max_links, closed) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (site_id, post_url) DO UPDATE SET
+             policy = excluded.policy, max_links = excluded.max_links, closed = excluded.closed`,
+        )
+        .run(siteId, postUrl ?? '', settings.policy, settings.maxLinks, settings.closed ? 1 : 0);
+      if (postUrl === null) return;
+      const post = this.#stmts.post.get(siteId, postUrl) ?? this.#stmts.insertPost.get(siteId, postUrl, null, Date.now())!;
+      this.#bumpPost(post.id);
+    });
+  }
+
+  async hasPublishedComment(siteId: string, author: { userId: string | null; email: string | null }): Promise<boolean> {
+    const row = author.userId
+      ? this.#db
+          .prepare("SELECT 1 FROM comments WHERE site_id = ? AND user_id = ? AND status = 'published' LIMIT 1")
+          .get(siteId, author.userId)
+      : author.email
+        ? this.#db
+            .prepare("SELECT 1 FROM comments WHERE site_id = ? AND lower(author_email) = lower(?) AND status = 'published' LIMIT 1")
+            .get(siteId, author.email)
+        : undefined;
+    return row !== undefined;
+  }
+
+  async listForModeration(q: ModerationQuery): Promise<StoredComment[]> {
+    const where = ['c.site_id = ?'];
+    const params: (string | number)[] = [q.siteId];
+    if (q.status) {
+      where.push('c.status = ?', 'c.spam = ?');
+      params.push(dbStatus(q.status), q.status === 'spam' ? 1 : 0);
+    }
+    if (q.postUrl) {
+      where.push('p.url = ?');
+      params.push(q.postUrl);
+    }
+    if (q.search) {
+      const like = (column: string) => `${column} LIKE ? ESCAPE '\\'`;
+      where.push(`(${['c.body', 'c.author_name', 'c.author_email', 'p.url'].map(like).join(' OR ')})`);
+      const pattern = containsPattern(q.search);
+      params.push(pattern, pattern, pattern, pattern);
+    }
+    if (q.beforeSeq !== null) {
+      where.push('c.seq < ?');
+      params.push(q.beforeSeq);
+    }
+    params.push(q.limit);
+    return this.#db
+      .prepare<(string | number)[], CommentRow>(
+        `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
+         WHERE ${where.join(' AND ')} ORDER BY c.seq DESC LIMIT ?`,
+      )
+      .all(...params)
+      .map(toComment);
+  }
+
+  async setCommentStatus(siteId: string, id: string, status: CommentStatus): Promise<StoredComment | null> {
+    const result = await this.#enqueue(() => {
+      const s = this.#stmts;
+      const existing = s.comment.get(siteId, id);
+      if (!existing) return null;
+      this.#db
+        .prepare<[string, number, string, string]>('UPDATE comments SET status = ?, spam = ? WHERE site_id = ? AND id = ?')
+        .run(dbStatus(status), status === 'spam' ? 1 : 0, siteId, id);
+      this.#bumpPost(existing.post_id);
+      return { before: toComment(existing).status, comment: toComment(s.comment.get(siteId, id)!) };
+    });
+    if (!result) return null;
+    if (status === 'published' && result.before !== 'published') {
+      const event = { siteId, commentId: id, seq: result.comment.seq };
+      for (const listener of this.#listeners) listener(event);
+    }
+    return result.comment;
   }
 
   /** Gives a post a fresh version (a new value from the comment sequence). */

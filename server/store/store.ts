@@ -204,7 +204,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore, ReblogStore {
+export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -258,6 +258,56 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore {
    * `maxDepth` bounds `parent.depth + 1`.
    */
   createComment(input: NewComment, maxDepth: number): Promise<CreateResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moderation: per-site and per-post policies, the owner's queue.
+
+/** `publish` at once, hold authors with no published comment on the site yet, or hold everything. */
+export type ModerationPolicy = 'publish' | 'hold-first-time' | 'hold-all';
+
+/** The settings stored for a site (its defaults) or for one post; null fields inherit. */
+export interface ModerationSettings {
+  policy: ModerationPolicy | null;
+  /** Hold a comment with more links than this. */
+  maxLinks: number | null;
+  /** No new comments. */
+  closed: boolean;
+}
+
+export const NO_MODERATION_SETTINGS: ModerationSettings = { policy: null, maxLinks: null, closed: false };
+
+/** A page of the owner's queue, newest first. */
+export interface ModerationQuery {
+  siteId: string;
+  /** Only comments with this status (any when null). */
+  status: CommentStatus | null;
+  /** Only this post's (canonical URL), when set. */
+  postUrl: string | null;
+  /** Only comments whose text, author name, email or post URL contain this, case-insensitively. */
+  search: string | null;
+  limit: number;
+  /** Only comments with a lower `seq` (the next page), when set. */
+  beforeSeq: number | null;
+}
+
+/** The moderation half of the store; `Store` includes it. */
+export interface ModerationStore {
+  /** The site's defaults (`postUrl` null) or a post's own settings; all inherit when none are stored. */
+  moderationSettings(siteId: string, postUrl: string | null): Promise<ModerationSettings>;
+  /**
+   * Stores them. For a post, creates its record if needed and gives it a new version, so cached
+   * pages of its thread (which say whether it is closed) are renewed.
+   */
+  putModerationSettings(siteId: string, postUrl: string | null, settings: ModerationSettings): Promise<void>;
+  /** Whether the signed-in user (when `userId` is set), else the guest email, has a published comment on the site. */
+  hasPublishedComment(siteId: string, author: { userId: string | null; email: string | null }): Promise<boolean>;
+  listForModeration(query: ModerationQuery): Promise<StoredComment[]>;
+  /**
+   * Sets a comment's status and gives its post a new version; a comment that becomes
+   * `published` is announced to `onComment` listeners like a new one. Null when not found.
+   */
+  setCommentStatus(siteId: string, id: string, status: CommentStatus): Promise<StoredComment | null>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,4 +659,9 @@ export function commentExtras(
     ...(deleted ? { deleted } : {}),
     ...(authorPicture ? { authorPicture } : {}),
   };
+}
+
+/** A `LIKE … ESCAPE '\'` pattern that finds `text` anywhere (its `%`, `_` and `\` taken literally). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

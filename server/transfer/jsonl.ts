@@ -35,7 +35,7 @@ export interface CommentRecord {
   postTitle: string | null;
   parent: string | null;
   kind: 'comment' | 'reblog';
-  status: 'published' | 'pending';
+  status: 'published' | 'pending' | 'spam';
   author: { name: string; email: string | null; website: string | null; avatar: string };
   body: string;
   created: string;
@@ -116,7 +116,7 @@ function recordProblem(value: unknown, limits: Limits): string | null {
   if (!isString(r.post) || !/^https?:\/\//.test(r.post)) return 'bad post URL';
   if (!isNullableString(r.postTitle) || !isNullableString(r.parent)) return 'bad postTitle or parent';
   if (r.kind !== 'comment' && r.kind !== 'reblog') return 'bad kind';
-  if (r.status !== 'published' && r.status !== 'pending') return 'bad status';
+  if (r.status !== 'published' && r.status !== 'pending' && r.status !== 'spam') return 'bad status';
   const a = r.author;
   if (!a || !isString(a.name) || !isNullableString(a.email) || !isNullableString(a.website) || !isString(a.avatar)) {
     return 'bad author';

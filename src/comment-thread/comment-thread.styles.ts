@@ -92,6 +92,13 @@ export const styles = [
     .older {
       margin: 0 0 1em;
     }
+    .trap {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+    }
     .composer {
       margin-block-start: 2em;
     }

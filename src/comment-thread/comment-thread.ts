@@ -309,7 +309,9 @@ export class CommentThreadElement extends BlogtalkElement {
     const list = this.#list;
     return html`<div part="thread" class="thread" lang=${l.lang} dir=${l.dir}>
       ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)} ${this.#likes.render(l)}
-      ${this.#composer.render(l, this.server, this.#watching?.[0].durable)}
+      ${list?.value?.closed
+        ? html`<p part="status" class="state">${l.t('closed')}</p>`
+        : this.#composer.render(l, this.server, this.#watching?.[0].durable)}
     </div>`;
   }
 

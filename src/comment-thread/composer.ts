@@ -50,6 +50,8 @@ export class Composer {
   #problem: Problem | null = null;
   #notice: Notice | null = null;
   #saveTimer?: ReturnType<typeof setTimeout>;
+  /** When the writer first focused the composer for this comment (0: not yet). */
+  #started = 0;
 
   constructor(host: ComposerHost, options: ComposerOptions) {
     this.#host = host;
@@ -98,6 +100,7 @@ export class Composer {
         event.preventDefault();
         void this.submit();
       }}
+      @focusin=${() => (this.#started ||= Date.now())}
       @keydown=${(event: KeyboardEvent) => {
         if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
           event.preventDefault();
@@ -139,6 +142,9 @@ export class Composer {
           ? (notice.text ?? notice.keys!.map((key) => l.t(key)).join(' '))
           : ''}</p>
       ${durable ? nothing : html`<p part="status" class="notice error" role="status">${l.t('notDurable')}</p>`}
+      <p class="trap" aria-hidden="true">
+        <label>Leave this empty <input name="honeypot" tabindex="-1" autocomplete="off" /></label>
+      </p>
       <login-picker exportparts="guest, input, provider-button" .server=${server} lang=${l.lang}></login-picker>
       <p class="actions">
         <button part="submit-button" type="submit">
@@ -172,6 +178,7 @@ export class Composer {
     const { user } = picker;
     const { name, email, website } = picker.guest;
     const replyTo = this.#replyTo;
+    const honeypot = root.querySelector<HTMLInputElement>('[name=honeypot]')?.value;
     const request: NewCommentRequest = {
       post: target.post,
       pageTitle: target.pageTitle,
@@ -180,6 +187,9 @@ export class Composer {
       // queued request) lets them edit it later, even if the answer to the first send is lost.
       ...(user ? {} : { author: website ? { name, email, website } : { name, email }, editToken: newEditToken() }),
       body,
+      // Spam checks: the hidden field, and the writing time measured here, not when it is sent.
+      ...(honeypot ? { honeypot } : {}),
+      writingMs: Date.now() - (this.#started || Date.now()),
     };
     const id = newClientId();
     const submit = new CommentSubmitEvent({ id, request });
@@ -187,6 +197,7 @@ export class Composer {
     if (submit.defaultPrevented) return;
 
     picker.remember();
+    this.#started = Date.now(); // the next comment's writing starts now (focus may not move)
     this.#setDraft('');
     this.#replyTo = null;
     const { outbox } = target;

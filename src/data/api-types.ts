@@ -6,8 +6,11 @@
 /** How a response came to be: a comment typed in the composer, or a reblog of the post. */
 export type CommentKind = 'comment' | 'reblog';
 
-/** `published` is shown to everyone; `pending` waits for moderation. */
-export type CommentStatus = 'published' | 'pending';
+/**
+ * `published` is shown to everyone; `pending` waits for moderation (shown only to its writer);
+ * `spam` is kept for the owner's queue and never shown.
+ */
+export type CommentStatus = 'published' | 'pending' | 'spam';
 
 export interface CommentAuthor {
   name: string;
@@ -74,6 +77,8 @@ export interface CommentPage {
   older: string | null;
   /** Seconds after posting during which an author may edit or delete their comment. */
   editWindow?: number;
+  /** True when the post takes no new comments (present only then). */
+  closed?: boolean;
 }
 
 /** `POST /api/v1/comments` with header `Idempotency-Key: <id>`. */
@@ -94,6 +99,10 @@ export interface NewCommentRequest {
   body: string;
   /** Guests: a random secret made by the browser; only its SHA-256 is stored, and it allows edits. */
   editToken?: string;
+  /** The composer's hidden field, which people leave empty (spam check). */
+  honeypot?: string;
+  /** Milliseconds from focusing the composer to sending (queueing) it; a very quick one waits for moderation. */
+  writingMs?: number;
 }
 
 /** Every error response. */

@@ -94,6 +94,8 @@ export interface Messages {
   /** A signed-out reader pressed Like. */
   likeSignIn: string;
   likeFailed: string;
+  /** In place of the composer on a post that takes no new comments. */
+  closed: string;
 }
 
 const en: Messages = {
@@ -159,6 +161,7 @@ const en: Messages = {
   moreLikers: '+ {n} more',
   likeSignIn: 'Log in below to like this.',
   likeFailed: 'Your like was not saved. Please try again.',
+  closed: 'Comments are closed.',
 };
 
 /**

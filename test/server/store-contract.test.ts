@@ -607,6 +607,45 @@ function storeContract(
       assert.deepEqual(await store.commentLikes(siteId, postUrl, null, 1), [{ commentId: b.id, count: 2, liked: false }]);
       assert.deepEqual(await store.commentLikes(siteId, `${postUrl}-none`, 'user:2', 10), []);
     });
+
+    test('keeps pending and spam comments out of pages and totals, in their own status, for every instance', async () => {
+      const { siteId, postUrl } = await freshSite(store);
+      const shown = newComment(siteId, postUrl);
+      const held = newComment(siteId, postUrl, { status: 'pending' });
+      const spam = newComment(siteId, postUrl, { status: 'spam' });
+      for (const input of [shown, held, spam]) assert.ok((await store.createComment(input, MAX_DEPTH)).ok);
+      const other = await open();
+      for (const instance of [store, other]) {
+        assert.deepEqual(await listedIds(instance, siteId, postUrl), [shown.id]);
+        assert.equal((await instance.threadStamp(siteId, postUrl)).total, 1);
+        assert.equal((await instance.getComment(siteId, spam.id))?.status, 'spam');
+        assert.equal((await instance.getComment(siteId, held.id))?.status, 'pending');
+      }
+      const exported = await store.exportComments(siteId, 0, 10);
+      assert.deepEqual(exported.map((c) => [c.id, c.status]), [[shown.id, 'published'], [held.id, 'pending'], [spam.id, 'spam']]);
+      const before = await store.threadStamp(siteId, postUrl);
+      assert.equal((await other.setCommentStatus(siteId, spam.id, 'published'))?.status, 'published');
+      const after = await store.threadStamp(siteId, postUrl);
+      assert.equal(after.total, 2);
+      assert.ok(after.version > before.version);
+      assert.equal(await store.setCommentStatus(siteId, 'no-such-comment', 'published'), null);
+    });
+
+    test('stores moderation settings per site and per post; a post’s settings give it a record and a new version', async () => {
+      const { siteId, postUrl } = await freshSite(store);
+      const quiet = `${postUrl}-quiet`;
+      assert.deepEqual(await store.moderationSettings(siteId, null), { policy: null, maxLinks: null, closed: false });
+      await store.putModerationSettings(siteId, null, { policy: 'hold-all', maxLinks: 7, closed: false });
+      await store.putModerationSettings(siteId, quiet, { policy: 'publish', maxLinks: null, closed: true });
+      const other = await open();
+      assert.deepEqual(await other.moderationSettings(siteId, null), { policy: 'hold-all', maxLinks: 7, closed: false });
+      assert.deepEqual(await other.moderationSettings(siteId, quiet), { policy: 'publish', maxLinks: null, closed: true });
+      assert.deepEqual(await other.moderationSettings(siteId, postUrl), { policy: null, maxLinks: null, closed: false });
+      assert.notEqual(await store.getPost(siteId, quiet), null);
+      const stamp = await store.threadStamp(siteId, quiet);
+      assert.equal(stamp.total, 0);
+      assert.ok(stamp.version > 0);
+    });
   });
 }
 

@@ -56,7 +56,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       { id: 'test', name: 'Test blog', origin: testBlogOrigin, allowedOrigins: options.allowedOrigins },
       { id: 'test-b', name: 'Blog B', origin: testBlogBOrigin, allowedOrigins: options.allowedOrigins },
     ],
-    limits: { writesPerMinute: 100_000, ...options.limits },
+    // Tests type in milliseconds: the time-to-write spam check would hold their comments.
+    limits: { writesPerMinute: 100_000, minWritingSeconds: 0, ...options.limits },
     ...(options.distDir ? { distDir: options.distDir } : {}),
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
