@@ -49,5 +49,14 @@ export function personalDataDocument(author: AuthorRef, data: AuthorData, export
       reblog: c.kind === 'reblog' ? { blogName: c.reblogBlogName, url: c.reblogUrl } : null,
     })),
     likes: data.likes.map((l) => ({ site: l.siteId, post: l.postUrl, commentId: l.commentId, created: iso(l.created) })),
+    reblogs: data.reblogs.map((r) => ({
+      site: r.siteId,
+      id: r.id,
+      post: r.postUrl,
+      title: r.title,
+      excerpt: r.excerpt,
+      commentary: r.commentary,
+      created: iso(r.created),
+    })),
   };
 }

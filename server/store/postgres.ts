@@ -1076,7 +1076,7 @@ export class PostgresStore implements Store {
                 [author.siteId, author.email.toLowerCase()],
               );
         const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
-        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [] };
+        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [] };
         const user = (await client.query<UserRow>('SELECT * FROM users WHERE id = $1', [author.userId])).rows[0];
         const sessions = await client.query<{ provider: string | null; created: Date; expires: Date; revoked: Date | null }>(
           'SELECT provider, created, expires, revoked FROM sessions WHERE user_id = $1 ORDER BY created, id_hash',
@@ -1092,6 +1092,9 @@ export class PostgresStore implements Store {
           sessions: sessions.rows,
           comments,
           likes: likes.rows.map((r) => ({ siteId: r.site_id, postUrl: r.url, commentId: r.target || null, created: r.created })),
+          reblogs: (
+            await client.query<ReblogRow>('SELECT * FROM reblogs WHERE user_id = $1 ORDER BY created DESC, site_id, id', [author.userId])
+          ).rows.map(toReblog),
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     );
@@ -1140,6 +1143,7 @@ export class PostgresStore implements Store {
           const id = author.userId;
           result.likes = (await client.query('DELETE FROM likes WHERE liker = $1', [`user:${id}`])).rowCount ?? 0;
           result.sessions = (await client.query('DELETE FROM sessions WHERE user_id = $1', [id])).rowCount ?? 0;
+          await client.query('DELETE FROM reblogs WHERE user_id = $1', [id]); // their responses went with their comments
           await client.query('DELETE FROM site_owners WHERE user_id = $1', [id]);
           await client.query('DELETE FROM one_time_codes WHERE user_id = $1', [id]);
           result.user = ((await client.query('DELETE FROM users WHERE id = $1', [id])).rowCount ?? 0) > 0;

@@ -952,7 +952,7 @@ export class SqliteStore implements Store {
               )
               .all(author.siteId, author.email.toLowerCase());
       const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
-      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [] };
+      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [] };
       const user = this.#stmts.userById.get(author.userId);
       const sessions = db
         .prepare<[string], { provider: string | null; created: number; expires: number; revoked: number | null }>(
@@ -972,7 +972,11 @@ export class SqliteStore implements Store {
         )
         .all(`user:${author.userId}`)
         .map((r) => ({ siteId: r.site_id, postUrl: r.url, commentId: r.target || null, created: new Date(r.created) }));
-      return { user: user ? toUser(user) : null, sessions, comments, likes };
+      const reblogs = db
+        .prepare<[string], ReblogRow>('SELECT * FROM reblogs WHERE user_id = ? ORDER BY created DESC, rowid DESC')
+        .all(author.userId)
+        .map(toReblog);
+      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs };
     })();
   }
 
@@ -1015,6 +1019,7 @@ export class SqliteStore implements Store {
         const id = author.userId;
         result.likes = db.prepare<[string]>('DELETE FROM likes WHERE liker = ?').run(`user:${id}`).changes;
         result.sessions = db.prepare<[string]>('DELETE FROM sessions WHERE user_id = ?').run(id).changes;
+        db.prepare<[string]>('DELETE FROM reblogs WHERE user_id = ?').run(id); // their responses went with their comments
         db.prepare<[string]>('DELETE FROM site_owners WHERE user_id = ?').run(id);
         db.prepare<[string]>('DELETE FROM one_time_codes WHERE user_id = ?').run(id);
         result.user = db.prepare<[string]>('DELETE FROM users WHERE id = ?').run(id).changes > 0;

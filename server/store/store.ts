@@ -479,6 +479,8 @@ export interface AuthorData {
   /** Oldest first (by `seq`). */
   comments: AuthorComment[];
   likes: AuthorLike[];
+  /** Reblogs they made on their blogs (signed-in authors), newest first. */
+  reblogs: Reblog[];
 }
 
 export interface ErasureResult {

@@ -169,10 +169,20 @@ function privacyContract(name: string, makeStore: () => Promise<Store>, skip: st
       const otherSession = unique('s');
       await store.createSession(otherSession, { userId: other.id, provider: 'demo', created: NOW, expires: later(3600_000) });
       await store.setSiteOwner(a.siteId, user.id, true);
+      // Their reblog of b's post on blog a, with its "Reblogged this on" response on b's thread.
+      const reblog = {
+        id: unique('r'), siteId: a.siteId, postUrl: b.postUrl, title: null, excerpt: null, commentary: 'Worth reading',
+        userId: user.id, authorName: 'Ada', authorUrl: null, created: NOW, responseSiteId: null, responseId: null,
+      };
+      const response = comment(b.siteId, b.postUrl, { userId: user.id, kind: 'reblog', reblogBlogName: 'A', reblogUrl: 'https://a.example/r' });
+      assert.ok((await store.createReblog(reblog, response)).ok);
+      assert.deepEqual((await store.exportAuthor({ userId: user.id })).reblogs.map((r) => r.commentary), ['Worth reading']);
       const stampA = await store.threadStamp(a.siteId, a.postUrl);
 
       const result = await store.eraseAuthor({ userId: user.id }, later(1000));
-      assert.deepEqual(result, { removed: 1, emptied: 1, likes: 1, sessions: 1, user: true });
+      assert.deepEqual(result, { removed: 2, emptied: 1, likes: 1, sessions: 1, user: true });
+      assert.deepEqual(await store.listReblogs(a.siteId, 10), [], 'the reblog record is gone');
+      assert.equal(await store.getComment(b.siteId, response.id), null, 'and its response');
       assert.equal(await store.getUser(user.id), null);
       assert.equal(await store.getSession(session, later(2000)), null);
       assert.notEqual(await store.getSession(otherSession, later(2000)), null);
@@ -187,7 +197,7 @@ function privacyContract(name: string, makeStore: () => Promise<Store>, skip: st
       assert.equal((await store.likes(b.siteId, b.postUrl, onB.id, null, 5)).count, 0);
       assert.ok((await store.threadStamp(a.siteId, a.postUrl)).version > stampA.version);
       const data = await store.exportAuthor({ userId: user.id });
-      assert.deepEqual(data, { user: null, sessions: [], comments: [], likes: [] });
+      assert.deepEqual(data, { user: null, sessions: [], comments: [], likes: [], reblogs: [] });
       assert.deepEqual(await store.eraseAuthor({ userId: user.id }, later(2000)), {
         removed: 0, emptied: 0, likes: 0, sessions: 0, user: false,
       });
