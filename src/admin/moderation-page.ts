@@ -100,6 +100,8 @@ export class ModerationPageElement extends LitElement {
     this._error = '';
     try {
       this._session = await this.#get<AdminSession>('/session');
+      // `?site=<id>` picks one of the owner's blogs; the first is the default.
+      let wanted = new URLSearchParams(location.search).get('site');
       // An owner setup link (`npm run cli -- owner-link <site>`) opened here while signed in.
       const setup = /^#blogtalk-owner-setup=([A-Za-z0-9_-]{16,128})$/.exec(location.hash)?.[1];
       if (setup && this._session.user) {
@@ -113,8 +115,10 @@ export class ModerationPageElement extends LitElement {
         const site = await this.#answer<{ site: string }>(res);
         this._message = `You are now an owner of ${site.site}.`;
         this._session = await this.#get<AdminSession>('/session');
+        wanted = site.site;
       }
-      this._site = this._session.sites[0] ?? null;
+      const { sites } = this._session;
+      this._site = (wanted ? sites.find((s) => s.id === wanted) : sites[0]) ?? null;
       if (this._site) await Promise.all([this.#load(), this.#loadSettings()]);
     } catch (error) {
       this._error = (error as Error).message;
@@ -237,11 +241,26 @@ export class ModerationPageElement extends LitElement {
     if (!this._site) {
       return html`<h1>Moderation</h1>
         <p>You are signed in as ${this._session.user.name}. You are not an owner of this site.</p>
-        ${status}`;
+        ${this.#renderBlogs()} ${status}`;
     }
     return html`<h1>Moderation: ${this._site.name}</h1>
       <p class="muted">Signed in as ${this._session.user.name}.</p>
-      ${status} ${this.#renderSettings()} ${this.#renderFilter()} ${this.#renderQueue()}`;
+      ${this.#renderBlogs()} ${status} ${this.#renderSettings()} ${this.#renderFilter()} ${this.#renderQueue()}`;
+  }
+
+  /** The owner's blogs to switch between (a plain GET form: `?site=<id>`), when there is a choice. */
+  #renderBlogs(): TemplateResult | string {
+    const sites = this._session?.sites ?? [];
+    if (sites.length < (this._site ? 2 : 1)) return '';
+    return html`<form method="get" class="blogs">
+      <label
+        >Blog
+        <select name="site">
+          ${sites.map((s) => html`<option value=${s.id} ?selected=${s.id === this._site?.id}>${s.name}</option>`)}
+        </select></label
+      >
+      <button type="submit">Show</button>
+    </form>`;
   }
 
   #renderSignIn(status: TemplateResult): TemplateResult {

@@ -25,13 +25,14 @@ const streamOpen = () =>
 
 /** Another reader's comment, posted as a guest through the API; with its edit token. */
 async function seedEditable(post: string, body: string, parent: string | null = null) {
+  const token = crypto.randomUUID().replaceAll('-', ''); // 32 base64url characters, as a browser makes one
   const res = await fetch(`${server}/api/v1/comments`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
-    body: JSON.stringify({ post, parent, author: { name: 'Carol', email: 'carol@example.org' }, body }),
+    body: JSON.stringify({ post, parent, author: { name: 'Carol', email: 'carol@example.org' }, body, editToken: token }),
   });
   if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
-  return { comment: (await res.json()) as Comment, token: res.headers.get('Edit-Token')! };
+  return { comment: (await res.json()) as Comment, token };
 }
 
 /** That reader edits (with a body) or deletes their comment through the API. */

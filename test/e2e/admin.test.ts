@@ -62,9 +62,11 @@ describe('moderating on /admin', () => {
     await owner.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
 
     // Not yet an owner: the page says so.
-    await owner.goto(`${server.url.replace('127.0.0.1', 'localhost')}/admin`);
+    await owner.goto(`${server.url.replace('127.0.0.1', 'localhost')}/admin?site=demo`);
     await owner.getByText('You are not an owner of this site.').waitFor();
-    assert.equal(owner.url(), `${home}admin`);
+    assert.equal(owner.url(), `${home}admin?site=demo`);
+    // The blog they do own (the demo's second blog) is offered instead.
+    assert.deepEqual(await owner.getByRole('combobox', { name: 'Blog' }).locator('option').allTextContents(), ["The Dev Reader's blog"]);
     assert.deepEqual(await axe(owner), []);
 
     // Made an owner the way the CLI does: `owner-link demo`, opened while signed in.
@@ -125,7 +127,7 @@ describe('moderating on /admin', () => {
       await guest.getByRole('button', { name: 'Post Comment' }).click();
       await guest.getByText(text).waitFor();
     }
-    await owner.goto(`${home}admin`);
+    await owner.goto(`${home}admin?site=demo`);
     await owner.getByRole('cell', { name: 'Buy now two' }).waitFor();
     await owner.getByRole('checkbox', { name: 'Select all' }).check();
     await owner.getByText('2 selected').waitFor();
@@ -145,7 +147,7 @@ describe('moderating on /admin', () => {
     await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
     await owner.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
     const post = (await owner.evaluate("document.querySelector('comment-thread').getAttribute('post')")) as string;
-    await owner.goto(`${home}admin`);
+    await owner.goto(`${home}admin?site=demo`);
     await owner.getByLabel('Post address').fill(post);
     await owner.getByRole('button', { name: 'Filter' }).click();
     await owner.getByText('Comments on this post are open.').waitFor();
