@@ -83,7 +83,7 @@ describe('editing one’s own comment on the demo page', () => {
     const { page, problems } = await open();
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: `Log in with ${DEMO}` }).click()]);
     await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
-    await popup.waitForEvent('close');
+    if (!popup.isClosed()) await popup.waitForEvent('close'); // it may be gone already
     await page.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
 
     const stamp = Date.now();

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { chromiumArgs, requireChromium } from '../support/chromium.mjs';
 import { startServerProcess, type ServerProcess } from '../support/processes.js';
+import { startSmtpInbox, type SmtpInbox } from '../support/smtp-inbox.js';
 
 const DEMO = 'Demo sign-in (development only)';
 const SIGNED_IN = `You are commenting using your ${DEMO} account.`;
@@ -21,30 +20,16 @@ let browser: Browser;
 let server: ServerProcess;
 let home: string;
 /** A real SMTP server on loopback: the demo server sends guests' links here. */
-let smtp: SMTPServer;
-const inbox: string[] = [];
+let smtp: SmtpInbox | undefined;
 
 before(async () => {
   browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        inbox.push(Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  smtp = await startSmtpInbox();
   server = await startServerProcess({
     demo: true,
     env: {
       BLOGTALK_DEMO_IDP_PORT: '0',
-      BLOGTALK_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}?ignoreTLS=true`,
+      BLOGTALK_SMTP_URL: smtp.url,
       BLOGTALK_MAIL_FROM: 'comments@demo.example',
     },
   });
@@ -53,17 +38,17 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.dispose();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
 /** Waits for the next email and returns the privacy link in it. */
 async function nextLink(count: number): Promise<string> {
-  for (let waited = 0; inbox.length <= count; waited += 50) {
+  for (let waited = 0; smtp!.inbox.length <= count; waited += 50) {
     assert.ok(waited < 10_000, 'no email came');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const link = /http:\/\/[^\s]+\/privacy\/[A-Za-z0-9_-]+\?action=(export|erase)/.exec(inbox.at(-1)!)?.[0];
-  assert.ok(link, inbox.at(-1));
+  const link = /http:\/\/[^\s]+\/privacy\/[A-Za-z0-9_-]+\?action=(export|erase)/.exec(smtp!.inbox.at(-1)!.text)?.[0];
+  assert.ok(link, smtp!.inbox.at(-1)?.text);
   return link;
 }
 
@@ -159,7 +144,7 @@ describe('Your data by email (guests)', () => {
     await page.locator('[part~="comment"]').filter({ hasText: text }).waitFor();
 
     const ask = async (action: 'Download' | 'Erase') => {
-      const count = inbox.length;
+      const count = smtp!.inbox.length;
       await page.getByRole('button', { name: 'Your data by email' }).click();
       await page.getByRole('textbox', { name: 'Your email address' }).fill(email);
       if (action === 'Download') assert.deepEqual(await axeViolations(page), []);

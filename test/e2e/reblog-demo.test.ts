@@ -40,7 +40,7 @@ describe('reblogging the demo post', () => {
     await dialog.getByText('Sign in to reblog this on your blog.').waitFor();
     const [popup] = await Promise.all([page.waitForEvent('popup'), dialog.getByRole('button', { name: LOG_IN }).click()]);
     await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
-    await popup.waitForEvent('close');
+    if (!popup.isClosed()) await popup.waitForEvent('close'); // it may be gone already
 
     const choice = dialog.getByRole('radio', { name: BLOG });
     await choice.waitFor();

@@ -5,19 +5,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { SMTPServer } from 'smtp-server';
 import { buildApp } from '../../server/app.js';
 import { EMAIL_ISSUER } from '../../server/auth/email.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
 import { sessionCookie } from '../support/oidc-flow.js';
+import { startSmtpInbox, type Mail, type SmtpInbox } from '../support/smtp-inbox.js';
 
 const blog = 'https://blog.example.org';
 const PUBLIC_URL = 'https://comments.example.test';
@@ -28,29 +27,13 @@ describe('email login (loopback SMTP)', () => {
   let dir: string;
   let store: Store;
   let app: FastifyInstance;
-  let smtp: SMTPServer;
-  const inbox: Array<{ to: string; text: string }> = [];
+  let smtp: SmtpInbox;
+  let inbox: Mail[];
   let clock = Date.now();
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          inbox.push({
-            to: session.envelope.rcptTo.map((r) => r.address).join(','),
-            text: Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
+    smtp = await startSmtpInbox();
+    inbox = smtp.inbox;
     dir = await mkdtemp(join(tmpdir(), 'blogtalk-email-'));
     store = await openStore({ dataDir: dir });
     app = await buildApp({
@@ -61,13 +44,13 @@ describe('email login (loopback SMTP)', () => {
       limits: { signInsPerMinute: 100_000, writesPerMinute: 100_000 },
       auth: {
         publicUrl: PUBLIC_URL,
-        email: { smtpUrl: `smtp://127.0.0.1:${port}?ignoreTLS=true`, from: 'comments@blog.example.org' },
+        email: { smtpUrl: smtp.url, from: 'comments@blog.example.org' },
       },
     });
   });
   after(async () => {
     await app.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { SMTPServer } from 'smtp-server';
 import { buildApp } from '../../server/app.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
+import { startSmtpInbox, type Mail, type SmtpInbox } from '../support/smtp-inbox.js';
 import { openSse } from '../support/sse-client.js';
 
 const blog = 'https://blog.example.org';
@@ -21,35 +21,6 @@ const PUBLIC_URL = 'https://comments.example.test';
 let counter = 0;
 const newPost = () => `${blog}/2016/09/privacy-${process.pid}-${++counter}/`;
 const json = { 'content-type': 'application/json' };
-
-interface Mail {
-  to: string;
-  text: string;
-}
-
-/** A loopback SMTP server that keeps what it receives. */
-async function startSmtp(): Promise<{ smtp: SMTPServer; inbox: Mail[]; url: string }> {
-  const inbox: Mail[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        inbox.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(','),
-          text: Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const { port } = smtp.server.address() as AddressInfo;
-  return { smtp, inbox, url: `smtp://127.0.0.1:${port}?ignoreTLS=true` };
-}
 
 /** Waits until `check` holds: the email is sent after the 202. */
 async function until(check: () => boolean): Promise<void> {
@@ -63,7 +34,7 @@ describe('privacy: export and erase one’s own data', () => {
   let dir: string;
   let store: Store;
   let app: FastifyInstance;
-  let smtp: SMTPServer;
+  let smtp: SmtpInbox;
   let inbox: Mail[];
   let smtpUrl: string;
   let clock = Date.now();
@@ -80,14 +51,15 @@ describe('privacy: export and erase one’s own data', () => {
   }
 
   before(async () => {
-    ({ smtp, inbox, url: smtpUrl } = await startSmtp());
+    smtp = await startSmtpInbox();
+    ({ inbox, url: smtpUrl } = smtp);
     dir = await mkdtemp(join(tmpdir(), 'blogtalk-privacy-'));
     store = await openStore({ dataDir: dir });
     app = await makeApp(store);
   });
   after(async () => {
     await app.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
     await rm(dir, { recursive: true, force: true });
   });
 
