@@ -24,10 +24,12 @@ function newest(path) {
 async function ensureBundle() {
   const bundle = resolve('dist/blogtalk.js');
   if (existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newest('src'), newest('rollup.config.mjs'))) return;
-  const { default: config } = await import(pathToFileURL(resolve('rollup.config.mjs')).href);
-  const build = await rollup({ ...config, onwarn: () => {} });
-  await Promise.all(config.output.map((output) => build.write(output)));
-  await build.close();
+  const { default: configs } = await import(pathToFileURL(resolve('rollup.config.mjs')).href);
+  for (const config of [configs].flat()) {
+    const build = await rollup({ ...config, onwarn: () => {} });
+    await Promise.all([config.output].flat().map((output) => build.write(output)));
+    await build.close();
+  }
 }
 
 /** A strict page: no inline script, no eval, Trusted Types, styles only from 'self'. */
