@@ -15,8 +15,11 @@ import { styles } from './reblog-button.styles.js';
  * the comment server, or types its address, adds commentary if they like and confirms. Signed
  * out, the dialog offers `<login-picker>` first and continues once they are signed in. The
  * server's refusals (say, "You already reblogged this post on …") show in the dialog; after a
- * reblog, "Reblogged on <Blog>" links to it, with Undo. It speaks the language of its `lang`
- * (or its page's): English, German or Arabic.
+ * reblog, "Reblogged on <Blog>" links to it, with Undo (after a reload, the dialog shows it so
+ * for each of the reader's blogs that already reblogged the post). The dialog's share menu serves
+ * readers without a blog: the system's share sheet where there is one, "Copy link", and compose
+ * links for Mastodon (on a server the reader names) and Bluesky. It speaks the language of its
+ * `lang` (or its page's): English, German or Arabic.
  *
  * @summary Reblog a post on one of your own blogs.
  * @tagname reblog-button

@@ -24,6 +24,9 @@ function stubNavigator(name: 'clipboard' | 'share', value: unknown): () => void 
   return () => delete (navigator as unknown as Record<string, unknown>)[name];
 }
 
+/** A button of the share menu, by its text. */
+const shareButton = (button: Button, label: string) => $$(button, 'section button').find((b) => text(b) === label)!;
+
 /** The dialog's share menu, open (signed out). */
 async function shareMenu(post: string): Promise<Button> {
   const button = await render(post);
@@ -76,7 +79,7 @@ describe('<reblog-button>', () => {
     const restore = stubNavigator('clipboard', { writeText: async (value: string) => void copied.push(value) });
     try {
       const button = await shareMenu(post);
-      $(button, 'section button').focus();
+      shareButton(button, 'Copy link').focus();
       expect(text(focused(button))).to.equal('Copy link');
       await sendKeys({ press: 'Enter' });
       await until(() => text($(button, 'section [role="status"]')) === 'Link copied', 'the status says the link was copied');
@@ -92,7 +95,7 @@ describe('<reblog-button>', () => {
     try {
       const post = newPost('share-no-clipboard');
       const button = await shareMenu(post);
-      $(button, 'section button').click();
+      shareButton(button, 'Copy link').click();
       await until(() => text($(button, 'section [role="status"]')) === 'Copy the selected link.', 'the status asks to copy by hand');
       const field = $<HTMLInputElement>(button, '#link');
       expect(focused(button)).to.equal(field);
@@ -151,8 +154,7 @@ describe('<reblog-button>', () => {
     try {
       const post = newPost('share-native');
       const button = await shareMenu(post);
-      const share = $$(button, 'section button').find((b) => text(b) === 'Share…')!;
-      share.focus();
+      shareButton(button, 'Share…').focus();
       await sendKeys({ press: 'Enter' });
       await until(() => shared.length === 1, 'navigator.share is called');
       expect(shared[0]).to.deep.equal({ title: 'Kerry and Lavrov', url: post });
