@@ -10,7 +10,7 @@
  *   POST /api/v1/reblogs/undo       {site, id}  removes the reblog and its response
  *   GET  /api/v1/reblogs?site=      a blog's reblogs, newest first (to embed)
  *   GET  /api/v1/reblogs/count?post=
- *   GET  /api/v1/reblogs/targets?post=  the signed-in user's blogs
+ *   GET  /api/v1/reblogs/targets?post=  the signed-in user's blogs (with their reblog of the post, if any)
  *   GET  /reblogs/<site>/<id>       the reblog page
  */
 import { createHash } from 'node:crypto';
@@ -47,6 +47,15 @@ const siteSchema = {
   type: 'object',
   required: ['id', 'name', 'origin'],
   properties: { id: { type: 'string' }, name: { type: 'string' }, origin: { type: 'string' } },
+} as const;
+
+/** A blog to reblog on, and its reblog of the post when there is one already (to offer Undo). */
+const targetSchema = {
+  ...siteSchema,
+  properties: {
+    ...siteSchema.properties,
+    reblog: { type: 'object', required: ['id', 'url'], properties: { id: { type: 'string' }, url: { type: 'string' } } },
+  },
 } as const;
 
 const reblogSchema = {
@@ -315,18 +324,26 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
     {
       schema: {
         summary: 'The blogs the signed-in user owns, to reblog on',
+        description: 'A blog that already reblogged the post carries `reblog` (its id and page), so it can be undone.',
         tags: ['reblogs'],
         querystring: { type: 'object', required: ['post'], properties: { post: { type: 'string', maxLength: limits.postUrlMaxChars } } },
-        response: { 200: { type: 'object', properties: { sites: { type: 'array', items: siteSchema } } }, '4xx': errorSchema },
+        response: { 200: { type: 'object', properties: { sites: { type: 'array', items: targetSchema } } }, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const { site } = await original(request.query.post);
+      const { site, url: post } = await original(request.query.post);
       cors(site, null, request, reply);
       const user = await signedIn(request, reply, 'reblog');
       reply.header('Cache-Control', 'no-store');
-      const owned = await store.sitesOwnedBy(user.id);
-      return { sites: owned.filter((s) => s.id !== site?.id).map(({ id, name, origin }) => ({ id, name, origin })) };
+      const owned = (await store.sitesOwnedBy(user.id)).filter((s) => s.id !== site?.id);
+      return {
+        sites: await Promise.all(
+          owned.map(async ({ id, name, origin }) => {
+            const made = await store.findReblog(id, post);
+            return { id, name, origin, ...(made && { reblog: { id: made.id, url: pageUrl(request, id, made.id) } }) };
+          }),
+        ),
+      };
     },
   );
 

@@ -1192,6 +1192,13 @@ export class PostgresStore implements Store {
     });
   }
 
+  findReblog(siteId: string, postUrl: string): Promise<Reblog | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<ReblogRow>('SELECT * FROM reblogs WHERE site_id = $1 AND post_url = $2', [siteId, postUrl]);
+      return rows[0] ? toReblog(rows[0]) : null;
+    });
+  }
+
   listReblogs(siteId: string, limit: number): Promise<Reblog[]> {
     return this.#track(async () => {
       const { rows } = await this.#pool.query<ReblogRow>(

@@ -1064,6 +1064,11 @@ export class SqliteStore implements Store {
     return row ? toReblog(row) : null;
   }
 
+  async findReblog(siteId: string, postUrl: string): Promise<Reblog | null> {
+    const row = this.#db.prepare<[string, string], ReblogRow>('SELECT * FROM reblogs WHERE site_id = ? AND post_url = ?').get(siteId, postUrl);
+    return row ? toReblog(row) : null;
+  }
+
   async listReblogs(siteId: string, limit: number): Promise<Reblog[]> {
     return this.#db
       .prepare<[string, number], ReblogRow>('SELECT * FROM reblogs WHERE site_id = ? ORDER BY created DESC, rowid DESC LIMIT ?')

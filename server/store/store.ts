@@ -543,6 +543,8 @@ export interface ReblogStore {
    */
   createReblog(reblog: Reblog, response: NewComment | null): Promise<ReblogResult>;
   getReblog(siteId: string, id: string): Promise<Reblog | null>;
+  /** The reblog of `postUrl` on a blog (there is at most one), or null. */
+  findReblog(siteId: string, postUrl: string): Promise<Reblog | null>;
   /** A blog's reblogs, newest first. */
   listReblogs(siteId: string, limit: number): Promise<Reblog[]>;
   /** Removes a reblog and its response (emptied instead when it has replies); returns it, or null. */

@@ -67,6 +67,8 @@ export interface ReblogTarget {
   id: string;
   name: string;
   origin: string;
+  /** Its reblog of the post, when it already has one (it can be undone). */
+  reblog?: { id: string; url: string };
 }
 
 export interface ReblogRequest {

@@ -96,6 +96,17 @@ export interface Messages {
   likeFailed: string;
   /** In place of the composer on a post that takes no new comments. */
   closed: string;
+  // <reblog-button>'s share menu
+  share: string;
+  shareVia: string;
+  shareCopy: string;
+  shareCopied: string;
+  shareCopyManual: string;
+  shareLink: string;
+  shareServer: string;
+  shareServerInvalid: string;
+  shareMastodon: string;
+  shareBluesky: string;
 }
 
 const en: Messages = {
@@ -162,6 +173,16 @@ const en: Messages = {
   likeSignIn: 'Log in below to like this.',
   likeFailed: 'Your like was not saved. Please try again.',
   closed: 'Comments are closed.',
+  share: 'Share',
+  shareVia: 'Share…',
+  shareCopy: 'Copy link',
+  shareCopied: 'Link copied',
+  shareCopyManual: 'Copy the selected link.',
+  shareLink: 'Link',
+  shareServer: 'Your Mastodon server',
+  shareServerInvalid: 'Enter a server name such as mastodon.social.',
+  shareMastodon: 'Share on Mastodon',
+  shareBluesky: 'Share on Bluesky',
 };
 
 /**

@@ -30,6 +30,10 @@ export const styles = [
       font-size: 1.2em;
       margin: 0 0 0.75em;
     }
+    h3 {
+      font-size: 1em;
+      margin: 1.2em 0 0.5em;
+    }
     fieldset {
       margin: 0 0 0.9em;
       border: 0;

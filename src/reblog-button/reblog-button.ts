@@ -15,8 +15,11 @@ import { styles } from './reblog-button.styles.js';
  * the comment server, or types its address, adds commentary if they like and confirms. Signed
  * out, the dialog offers `<login-picker>` first and continues once they are signed in. The
  * server's refusals (say, "You already reblogged this post on …") show in the dialog; after a
- * reblog, "Reblogged on <Blog>" links to it, with Undo. It speaks the language of its `lang`
- * (or its page's): English, German or Arabic.
+ * reblog, "Reblogged on <Blog>" links to it, with Undo (after a reload, the dialog shows it so
+ * for each of the reader's blogs that already reblogged the post). The dialog's share menu serves
+ * readers without a blog: the system's share sheet where there is one, "Copy link", and compose
+ * links for Mastodon (on a server the reader names) and Bluesky. It speaks the language of its
+ * `lang` (or its page's): English, German or Arabic.
  *
  * @summary Reblog a post on one of your own blogs.
  * @tagname reblog-button
@@ -48,6 +51,8 @@ export class ReblogButtonElement extends BlogtalkElement {
     _error: { state: true },
     _busy: { state: true },
     _done: { state: true },
+    _copied: { state: true },
+    _server: { state: true },
   };
 
   /** The post to reblog (its canonical URL). */
@@ -66,6 +71,10 @@ export class ReblogButtonElement extends BlogtalkElement {
   private _error = '';
   private _busy = false;
   private _done: MadeReblog | null = null;
+  /** What "Copy link" did, for the status region. */
+  private _copied = '';
+  /** The Mastodon server typed for "Share on Mastodon". */
+  private _server = '';
 
   get #backend() {
     const server = resolveServer(this.server);
@@ -78,6 +87,7 @@ export class ReblogButtonElement extends BlogtalkElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('post') || changed.has('server')) this._done = null;
+    if (changed.has('post')) this._copied = '';
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -148,11 +158,12 @@ export class ReblogButtonElement extends BlogtalkElement {
     }
   }
 
-  async #undo(): Promise<void> {
+  async #undo(made: MadeReblog): Promise<void> {
     try {
-      await this.#backend!.undoReblog(this._done!);
-      this._done = null;
+      await this.#backend!.undoReblog(made);
+      if (this._done?.id === made.id) this._done = null;
       this._count--;
+      if (this.#dialog.open) return await this.#loadTargets();
       await this.updateComplete;
       this.renderRoot.querySelector('button')!.focus();
     } catch (error) {
@@ -172,7 +183,7 @@ export class ReblogButtonElement extends BlogtalkElement {
       <span class="done" role="status"
         >${done
           ? html`${l.parts(l.messages.reblogDone, { blog: url ? html`<a href=${url}>${done.blogName}</a>` : done.blogName })}
-              <button type="button" class="link" @click=${this.#undo}>${l.t('reblogUndo')}</button>`
+              <button type="button" class="link" @click=${() => this.#undo(done)}>${l.t('reblogUndo')}</button>`
           : nothing}</span
       >
       ${done && !this.#dialog?.open ? error : nothing}
@@ -186,16 +197,28 @@ export class ReblogButtonElement extends BlogtalkElement {
           : this._targets
             ? this.#form(this._targets, error, close)
             : html`<p role="status">${l.t('reblogLoading')}</p>`}
+        ${this._signedOut || this._targets ? this.#share() : nothing}
       </dialog>`;
   }
 
   #form(targets: ReblogTarget[], error: TemplateResult, close: () => void): TemplateResult {
     const l = this.localizer;
-    return html`<form @submit=${this.#confirm}>
-      ${targets.length
+    const fresh = targets.filter((t) => !t.reblog);
+    return html`${targets.map(({ id, name, reblog }) =>
+        reblog
+          ? html`<p>
+              ${l.parts(l.messages.reblogDone, { blog: html`<a href=${safeHttpUrl(reblog.url) ?? nothing}>${name}</a>` })}
+              <button type="button" class="link" @click=${() => this.#undo({ id: reblog.id, site: id, blogName: name, url: reblog.url })}>
+                ${l.t('reblogUndo')}
+              </button>
+            </p>`
+          : nothing,
+      )}
+      <form @submit=${this.#confirm}>
+      ${fresh.length
         ? html`<fieldset>
             <legend>${l.t('reblogOn')}</legend>
-            ${targets.map(
+            ${fresh.map(
               (t, i) => html`<label class="choice"><input type="radio" name="target" value=${t.id} ?checked=${!i} />${t.name}</label>`,
             )}
           </fieldset>`
@@ -212,6 +235,57 @@ export class ReblogButtonElement extends BlogtalkElement {
       <button type="submit" ?disabled=${this._busy}>${l.t('reblogConfirm')}</button>
       <button type="button" @click=${close}>${l.t('reblogCancel')}</button>
     </form>`;
+  }
+
+  /** Copies the post's link, or (no clipboard, or refused) selects it in its field to copy by hand. */
+  async #copy(url: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(url);
+      this._copied = this.localizer.t('shareCopied');
+    } catch {
+      const field = this.renderRoot.querySelector<HTMLInputElement>('#link')!;
+      field.focus();
+      field.select();
+      this._copied = this.localizer.t('shareCopyManual');
+    }
+  }
+
+  /** The share menu: the system's share sheet, copy link, and compose links for Mastodon and Bluesky. */
+  #share(): TemplateResult | typeof nothing {
+    const l = this.localizer;
+    const url = safeHttpUrl(this.post);
+    if (!url) return nothing;
+    const title = this.pageTitle || document.title;
+    const compose = (base: string) => {
+      const link = new URL(base);
+      link.search = new URLSearchParams({ text: `${title} ${url}` }).toString();
+      return link.href;
+    };
+    const server = this._server;
+    // A host name only: letters, digits and hyphens in dot-separated labels (no scheme, path or port).
+    const host = /^[a-z\d-]{1,63}(\.[a-z\d-]{1,63})+$/i.test(server);
+    const link = (href: string, label: string) =>
+      html`<a href=${href} target="_blank" rel="noopener noreferrer">${label}</a>`;
+    return html`<section aria-labelledby="share">
+      <h3 id="share">${l.t('share')}</h3>
+      ${navigator.share
+        ? html`<button type="button" @click=${() => navigator.share({ title, url }).catch(() => {})}>${l.t('shareVia')}</button>`
+        : nothing}
+      <p class="field">
+        <label for="link">${l.t('shareLink')}</label>
+        <input id="link" readonly .value=${url} />
+      </p>
+      <button type="button" @click=${() => this.#copy(url)}>${l.t('shareCopy')}</button>
+      <span role="status">${this._copied}</span>
+      <p class="field">
+        <label for="server">${l.t('shareServer')}</label>
+        <input id="server" placeholder="mastodon.social" aria-invalid=${server && !host ? 'true' : 'false'} aria-describedby="server-hint"
+          @input=${(e: Event) => (this._server = (e.target as HTMLInputElement).value.trim())} />
+        <span id="server-hint" class="error">${server && !host ? l.t('shareServerInvalid') : nothing}</span>
+        ${host ? link(compose(`https://${server}/share`), l.t('shareMastodon')) : nothing}
+      </p>
+      <p>${link(compose('https://bsky.app/intent/compose'), l.t('shareBluesky'))}</p>
+    </section>`;
   }
 }
 

@@ -129,6 +129,18 @@ for (const [name, skip, open] of [
     assert.equal((await store.listReblogs('c', 1)).length, 1);
   });
 
+  it('finds a blog’s reblog of a post, and no longer once it is undone', async () => {
+    const post = `https://a.example/p${++n}`;
+    const r = reblogOf(post);
+    assert.equal(await store.findReblog('b', post), null);
+    assert.ok((await store.createReblog(r, responseTo(post, r.id))).ok);
+    assert.equal((await other.findReblog('b', post))?.id, r.id);
+    assert.equal(await store.findReblog('c', post), null, 'another blog');
+    assert.equal(await store.findReblog('b', `${post}x`), null, 'another post');
+    await store.deleteReblog('b', r.id, new Date());
+    assert.equal(await other.findReblog('b', post), null);
+  });
+
   it('lists the sites a user owns', async () => {
     await store.setSiteOwner('c', userId, true);
     await store.setSiteOwner('b', userId, true);

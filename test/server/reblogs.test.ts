@@ -226,4 +226,19 @@ for (const [name, skip, open] of [
     const guest = await app.inject({ url: `/api/v1/reblogs/targets?post=${encodeURIComponent(newPost())}`, headers: { origin: blogA } });
     assert.equal(guest.statusCode, 401);
   });
+
+  it('tells which of the user’s blogs already reblogged the post, so a reload can still offer Undo', async () => {
+    const post = newPost();
+    const both = await user('reblogged-before', ['davey', 'peace']);
+    const targets = async () =>
+      (await app.inject({ url: `/api/v1/reblogs/targets?post=${encodeURIComponent(post)}`, headers: { origin: blogA, cookie: both } })).json();
+    assert.deepEqual(await targets(), { sites: [{ id: 'davey', name: 'Davey <One> & Co', origin: blogB }] });
+    const made = (await reblog(both, { post, target: 'davey' })).json();
+    assert.deepEqual(await targets(), { sites: [{ id: 'davey', name: 'Davey <One> & Co', origin: blogB, reblog: { id: made.id, url: made.url } }] });
+    const other = await user('someone-else', ['davey']);
+    const theirs = await app.inject({ url: `/api/v1/reblogs/targets?post=${encodeURIComponent(newPost())}`, headers: { origin: blogA, cookie: other } });
+    assert.equal(theirs.json().sites[0].reblog, undefined, 'another post');
+    assert.equal((await undo(both, 'davey', made.id)).statusCode, 200);
+    assert.deepEqual(await targets(), { sites: [{ id: 'davey', name: 'Davey <One> & Co', origin: blogB }] });
+  });
 });
