@@ -8,7 +8,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { logout, redeem } from '../../src/data/session.js';
 import '../../src/index.js';
 import type { CommentThreadElement } from '../../src/index.js';
-import { $, bodies, newPost, server, textarea, typeInto, until } from './helpers.js';
+import { $, bodies, newPost, server, text, textarea, typeInto, until } from './helpers.js';
 
 /** Signs `name` in, in this browser, as a user whose provider gave `picture`. */
 async function signIn(name: string, picture: string): Promise<void> {
@@ -57,6 +57,19 @@ describe('provider pictures', function () {
 
     const provided = performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/__blogtalk__/picture.png'));
     expect(provided.map((entry) => entry.name)).to.deep.equal([], 'the browser never asked the provider');
+    await expect(thread).to.be.accessible();
+  });
+
+  it('shows a liker’s picture from the comment server in "N bloggers like this"', async () => {
+    await signIn(`Lee ${crypto.randomUUID().slice(0, 8)}`, `${location.origin}/__blogtalk__/picture.png?who=${crypto.randomUUID()}`);
+    const thread = await mount(newPost('liker'));
+    await until(() => thread.shadowRoot!.querySelector('login-picker')?.shadowRoot?.querySelector('[part~="user"]'), 'signed in');
+    $<HTMLButtonElement>(thread, '[part~="likes"] [part~="like-button"]').click();
+    await until(() => text($(thread, '#likes-heading')) === 'One blogger likes this:', 'the like counted');
+    await until(() => thread.shadowRoot!.querySelector('.likers img'), 'the liker’s picture');
+    const face = $<HTMLImageElement>(thread, '.likers img');
+    expect(face.src.startsWith(`${server}/api/v1/pictures/`), face.src).to.equal(true);
+    await until(() => face.complete && face.naturalWidth === 1, 'the picture loaded');
     await expect(thread).to.be.accessible();
   });
 
