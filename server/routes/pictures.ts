@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { errorBody } from '../http/errors.js';
+import { errorBody, errorSchema } from '../http/errors.js';
 import { createGuardedFetch, type GuardedFetchOptions } from '../http/guarded-fetch.js';
 import { Lru } from '../http/lru.js';
 
@@ -107,6 +107,7 @@ export async function pictureRoutes(app: FastifyInstance, opts: PictureRoutesOpt
         tags: ['pictures'],
         params: { type: 'object', required: ['sig'], properties: { sig: { type: 'string', maxLength: 64 } } },
         querystring: { type: 'object', required: ['u'], properties: { u: { type: 'string', maxLength: 4096 } } },
+        response: { '4xx': errorSchema },
       },
     },
     async (request, reply) => {

@@ -138,6 +138,17 @@ describe('provider pictures through the comment server', () => {
     assert.equal(connections, before, 'no connection was opened');
   });
 
+  it('limits picture requests from one address to 300 a minute', async () => {
+    const { app: limited } = await makeApp({ allowLoopback: true, allowHttp: true });
+    const path = pictureUrl('another-secret', `${base}/me.png`);
+    const counts: Record<number, number> = {};
+    for (let i = 0; i < 301; i++) {
+      const { statusCode } = await get(path, limited);
+      counts[statusCode] = (counts[statusCode] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { 404: 300, 429: 1 });
+  });
+
   it('gives browsers the proxied path of a signed-in author, a session user and a liker, never the provider URL', async () => {
     const picture = `${base}/me.png?who=ann`;
     const now = new Date();
