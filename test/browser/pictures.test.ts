@@ -79,6 +79,9 @@ describe('provider pictures', function () {
     await write(thread, 'A comment whose face is gone.');
     await until(() => thread.shadowRoot!.querySelector('article[part~="comment"] svg[part~="comment-avatar"]'), 'the generated avatar');
     expect(thread.shadowRoot!.querySelector('article[part~="comment"] img')).to.equal(null);
+    const picker = thread.shadowRoot!.querySelector('login-picker')!;
+    await until(() => picker.shadowRoot!.querySelector('[part~="user"] svg[part~="comment-avatar"]'), 'the picker’s generated avatar');
+    expect(picker.shadowRoot!.querySelector('[part~="user"] img')).to.equal(null);
     await expect(thread).to.be.accessible();
   });
 });
