@@ -75,6 +75,12 @@ function blogtalkServer() {
   // A middleware, not serve(): it runs before every plugin, so nothing can inject an inline
   // script into the strict page.
   const cspMiddleware = async (ctx, next) => {
+    // A stand-in provider's picture (a 1×1 PNG), which the comment server fetches for pages.
+    if (ctx.path === '/__blogtalk__/picture.png') {
+      ctx.type = 'png';
+      ctx.body = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+      return;
+    }
     if (ctx.path !== '/__blogtalk__/csp.html') return next();
     ctx.set('Content-Security-Policy', cspHeader(srv.url));
     ctx.type = 'html';
@@ -105,7 +111,7 @@ function blogtalkServer() {
       if (command === 'blogtalk-auth') {
         const { like } = payload;
         if (like) return srv.like(like.name, like.post, like.comment, like.website).then(() => true);
-        return srv.signInCode(payload.name, payload.origin);
+        return srv.signInCode(payload.name, payload.origin, payload.picture);
       }
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);

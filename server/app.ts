@@ -25,6 +25,7 @@ import { privacyRoutes } from './routes/privacy.js';
 import { reblogRoutes } from './routes/reblogs.js';
 import { WebmentionSender } from './webmention/send.js';
 import { adminRoutes } from './routes/admin.js';
+import { pictureRoutes } from './routes/pictures.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -252,6 +253,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     announce: (source, target) => announcer.send(source, target),
   });
+  await app.register(pictureRoutes, { secret: options.secret, outbound: options.outbound ?? options.auth?.outbound ?? {}, now });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

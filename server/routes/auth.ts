@@ -21,6 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oauth from 'openid-client';
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
+import { pictureUrl } from './pictures.js';
 import { createMailer, EMAIL_ISSUER, EMAIL_LINK_SECONDS, normaliseEmail, type EmailOptions, type Mailer } from '../auth/email.js';
 import { createProviders, ProviderError, type Provider, type ProviderConfig } from '../auth/providers.js';
 import type { Sessions } from '../auth/sessions.js';
@@ -55,7 +56,7 @@ export const AUTH_PREFIX = '/api/v1/auth';
 export interface PublicUser {
   id: string;
   name: string;
-  /** The provider's picture (http/https), else null: draw the generated avatar from `avatar`. */
+  /** The provider's picture, as a path on this server (`pictureUrl`), else null: draw the generated avatar from `avatar`. */
   picture: string | null;
   avatar: string;
   website: string | null;
@@ -153,7 +154,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
     return {
       id: user.id,
       name: user.name,
-      picture: user.picture,
+      picture: pictureUrl(secret, user.picture),
       avatar: userAvatar(secret, siteId, user),
       website: user.website,
       provider,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api-types.js';
 import type { Limits } from '../config.js';
 import { avatarSeed } from '../domain/avatar.js';
+import { pictureUrl } from './pictures.js';
 import { authorKey, userAvatar } from './auth.js';
 import { httpUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
@@ -95,7 +96,7 @@ export function toWire(c: StoredComment, secret: string): WireComment {
     status: c.status,
     author: { name: c.authorName, website: c.authorWebsite, avatar: c.avatar,
       ...(c.userId ? { user: authorKey(secret, c.siteId, c.userId) } : {}),
-      ...(c.authorPicture ? { picture: c.authorPicture } : {}),
+      ...(c.authorPicture ? { picture: pictureUrl(secret, c.authorPicture) } : {}),
     },
     body: c.deleted ? DELETED_TEXT : c.body,
     created: c.created.toISOString(),

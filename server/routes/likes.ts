@@ -7,8 +7,9 @@ import type { Sessions } from '../auth/sessions.js';
 import type { Limits } from '../config.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
-import type { Site, Store } from '../store/store.js';
+import type { LikeSummary, Site, Store } from '../store/store.js';
 import { userAvatar } from './auth.js';
+import { pictureUrl } from './pictures.js';
 
 /** Likers shown with the count ("+ N more" for the rest). */
 const LIKERS_SHOWN = 20;
@@ -54,6 +55,9 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
     applyCors(site, request, reply);
     return { site, post: url };
   }
+
+  /** Likers' provider pictures leave as paths on this server (`pictureUrl`). */
+  const wire = <T extends LikeSummary>(s: T): T => ({ ...s, likers: s.likers.map((l) => ({ ...l, picture: pictureUrl(secret, l.picture) })) });
 
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
     const state = await sessions.current(request, reply);
@@ -105,12 +109,12 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
       const reader = await readerKey(request);
       const comment = request.query.comment ?? null;
       reply.header('Cache-Control', 'no-cache');
-      if (comment) return store.likes(site.id, post, comment, reader, LIKERS_SHOWN);
+      if (comment) return wire(await store.likes(site.id, post, comment, reader, LIKERS_SHOWN));
       const [summary, counts] = await Promise.all([
         store.likes(site.id, post, null, reader, LIKERS_SHOWN),
         store.commentLikes(site.id, post, reader, COMMENTS_LISTED),
       ]);
-      return { ...summary, comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
+      return { ...wire(summary), comments: counts.map(({ commentId: id, count, liked }) => ({ id, count, liked })) };
     },
   );
 
@@ -143,7 +147,7 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
         const comment = await store.getComment(site.id, commentId);
         if (!comment || comment.postUrl !== post) throw new HttpError(404, 'comment_not_found', 'That comment is not on this post.');
       }
-      return store.setLike(
+      return wire(await store.setLike(
         {
           siteId: site.id,
           postUrl: post,
@@ -157,7 +161,7 @@ export async function likeRoutes(app: FastifyInstance, opts: LikeRoutesOptions):
         },
         request.body.liked,
         LIKERS_SHOWN,
-      );
+      ));
     },
   );
 }

@@ -357,6 +357,7 @@ export class CommentThreadElement extends BlogtalkElement {
       act: (record, action) => this.#act(record, action),
       editor: this.#editor,
       like: (comment) => this.#likes.comment(comment, l),
+      server: resolveServer(this.server),
     };
     const list = threads.length ? renderThreads(threads, context) : nothing;
     if (!page) return html`${this.#renderError(error, l)} ${list}`;

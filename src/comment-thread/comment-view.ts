@@ -36,6 +36,8 @@ export interface ViewContext {
   editor: Editor;
   /** A response's Like button (from `likes-row.ts`). */
   like?(comment: Comment): unknown;
+  /** The comment server, which `author.picture` paths are on. */
+  server?: string | null;
 }
 
 /**
@@ -85,7 +87,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
     tabindex="-1"
     aria-labelledby="author-${comment.id}"
   >
-    ${avatar(author.avatar, author.name)}
+    ${avatar(author.avatar, author.name, author.picture, ctx.server)}
     <header class="meta">
       ${comment.deleted ? nothing : html`<span class="says">${l.parts(l.messages.says, { name })}</span>`}
       ${queued || Number.isNaN(created.getTime())

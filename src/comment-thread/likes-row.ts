@@ -78,10 +78,10 @@ export class LikesRow implements ReactiveController {
       <span id="likes-heading">${count ? l.plural('likers', count) : l.t('likeFirst')}</span>
       ${likers.length
         ? html`<ul class="likers">
-            ${likers.map(({ name, avatar: seed, website }) => {
+            ${likers.map(({ name, avatar: seed, picture, website }) => {
               // Named by their title: the avatar itself is decorative.
               const href = safeHttpUrl(website);
-              const face = avatar(seed, name);
+              const face = avatar(seed, name, picture, (this.#for?.[0] as { server?: string } | null)?.server);
               return html`<li>
                 ${href
                   ? html`<a href=${href} title=${name} rel="nofollow ugc">${face}</a>`

@@ -23,6 +23,8 @@ export interface CommentAuthor {
   avatar: string;
   /** Only for a signed-in author: their pseudonym on this site (the session's `user.author`). */
   user?: string;
+  /** Only for a signed-in author with a provider picture: a path on the comment server that serves it. */
+  picture?: string;
 }
 
 /** Where a reblog was made; only set when `kind` is `reblog`. */

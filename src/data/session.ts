@@ -13,7 +13,7 @@
 export interface SessionUser {
   id: string;
   name: string;
-  /** The provider's picture (http/https), else null: draw the generated avatar from `avatar`. */
+  /** The provider's picture as a path on the comment server, else null: draw the generated avatar from `avatar`. */
   picture: string | null;
   /** Hex seed of the generated avatar. */
   avatar: string;

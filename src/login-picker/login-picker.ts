@@ -360,7 +360,7 @@ export class LoginPickerElement extends BlogtalkElement {
       <p class="error" role="alert">${this._error}</p>`;
     if (user) {
       return html`<div part="user" class="user">
-          ${user.picture ? html`<img class="avatar" src=${user.picture} alt="" />` : avatar(user.avatar, user.name)}
+          ${avatar(user.avatar, user.name, user.picture, this.#server)}
           <p>
             <strong><bdi>${user.name}</bdi></strong><br />
             ${l.parts(m.using, { name: html`<bdi>${user.providerName ?? user.provider}</bdi>` })}

@@ -27,7 +27,7 @@ export interface TestServer {
    * A hand-off code signing `name` in (a user made on first use), for a page on `origin` to
    * redeem (`POST /api/v1/auth/redeem`) for the session cookie, as after a real sign-in.
    */
-  signInCode(name: string, origin: string): Promise<string>;
+  signInCode(name: string, origin: string, picture?: string | null): Promise<string>;
   /** `name`, signed in on a session of their own, likes `post` (or one of its comments) through the API. */
   like(name: string, post: string, comment?: string | null, website?: string | null): Promise<void>;
 }
@@ -59,21 +59,23 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     // Tests type in milliseconds: the time-to-write spam check would hold their comments.
     limits: { writesPerMinute: 100_000, minWritingSeconds: 0, ...options.limits },
     ...(options.distDir ? { distDir: options.distDir } : {}),
+    // Provider pictures are served by the test runner on loopback (web-test-runner.config.mjs).
+    outbound: { allowLoopback: true, allowHttp: true },
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  const user = (name: string, website: string | null = null) =>
+  const user = (name: string, website: string | null = null, picture: string | null = null) =>
     store.upsertUser(
-      { issuer: 'https://idp.test', subject: name, name, picture: null, website, email: null },
+      { issuer: 'https://idp.test', subject: name, name, picture, website, email: null },
       `user-${randomToken()}`,
       new Date(),
     );
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    async signInCode(name, origin) {
+    async signInCode(name, origin, picture = null) {
       const code = randomToken();
-      const { id } = await user(name);
+      const { id } = await user(name, null, picture);
       const expires = new Date(Date.now() + 60_000);
       await store.putOneTimeCode({
         ...{ hash: hashToken(code), purpose: 'handoff', siteId: 'test', userId: id },
