@@ -36,6 +36,8 @@ export interface ViewContext {
   editor: Editor;
   /** A response's Like button (from `likes-row.ts`). */
   like?(comment: Comment): unknown;
+  /** A response's Report button or form (from `report.ts`). */
+  report?(comment: Comment): unknown;
 }
 
 /**
@@ -116,7 +118,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
           </button>
           ${ctx.like?.(comment)}
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
-          ${ctx.editor.actions(comment, l, ctx.now)}
+          ${ctx.editor.actions(comment, l, ctx.now)} ${ctx.report?.(comment)}
         </div>`}
   </article>`;
 }

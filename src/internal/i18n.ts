@@ -96,6 +96,11 @@ export interface Messages {
   likeFailed: string;
   /** In place of the composer on a post that takes no new comments. */
   closed: string;
+  /** The Report button of a response, its reason's label, its submit, and the thanks after it. */
+  report: string;
+  reportReason: string;
+  send: string;
+  reportThanks: string;
 }
 
 const en: Messages = {
@@ -162,6 +167,10 @@ const en: Messages = {
   likeSignIn: 'Log in below to like this.',
   likeFailed: 'Your like was not saved. Please try again.',
   closed: 'Comments are closed.',
+  report: 'Report',
+  reportReason: 'What is wrong with it? (optional)',
+  send: 'Send',
+  reportThanks: 'Thanks — the blog owner will review it.',
 };
 
 /**
