@@ -4,7 +4,7 @@
  * (`routes/admin.ts`) and can dismiss them.
  *
  * Who "one reader" is: a signed-in reader is `user:<id>`. A guest is `guest:<HMAC>` of their
- * IP address under the server's secret — not a per-browser id, which anyone can clear to
+ * IP address and the site under the server's secret (so it links nothing across sites) — not a per-browser id, which anyone can clear to
  * report again; readers behind one address share one report per comment, which is enough for
  * a signal the owner reads. The address is never stored in clear, and the HMAC is forgotten
  * after `REPORTER_KEPT_MS` by the periodic purge (the report itself stays, counted).
@@ -71,7 +71,7 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
       if (user && comment.userId === user.id) throw new HttpError(400, 'own_comment', 'You cannot report your own comment.');
       const reporterKey = user
         ? `user:${user.id}`
-        : `guest:${createHmac('sha256', secret).update(`report\n${request.ip}`).digest('base64url')}`;
+        : `guest:${createHmac('sha256', secret).update(`report\n${site.id}\n${request.ip}`).digest('base64url')}`;
       const reason = request.body.reason?.trim() || null;
       const added = await store.addReport({ siteId: site.id, commentId: comment.id, reporterKey, reason, created: now() });
       return { already: !added };

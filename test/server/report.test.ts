@@ -136,8 +136,19 @@ for (const [name, skip, open] of [
     assert.equal(summaries.get(id)?.count, 1);
     // Adding the same key through the store is refused: the route's key is deterministic per address.
     const { createHmac } = await import('node:crypto');
-    const key = `guest:${createHmac('sha256', 's').update('report\n198.51.100.77').digest('base64url')}`;
+    const key = `guest:${createHmac('sha256', 's').update('report\nrep\n198.51.100.77').digest('base64url')}`;
     assert.equal(await store.addReport({ siteId: 'rep', commentId: id, reporterKey: key, reason: null, created: new Date() }), false);
+    if (name === 'SQLite') {
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(join(dir, 'blogtalk.db'), { readonly: true });
+      try {
+        const reporters = db.prepare('SELECT reporter FROM reports').all() as { reporter: string }[];
+        assert.ok(reporters.length > 0);
+        for (const { reporter } of reporters) assert.match(reporter, /^(user:[^.]+|guest:[A-Za-z0-9_-]{43}|forgotten:\d+)$/);
+      } finally {
+        db.close();
+      }
+    }
   });
 
   it('answers 404 for an unknown comment, one on another post, and one not published', async () => {
