@@ -13,6 +13,7 @@ import { SiteDirectory } from './http/sites.js';
 import { assetRoutes } from './routes/assets.js';
 import { commentRoutes } from './routes/comments.js';
 import { likeRoutes } from './routes/likes.js';
+import { REPORTER_KEPT_MS, reportRoutes } from './routes/reports.js';
 import { liveRoutes } from './routes/live.js';
 import type { Site, Store } from './store/store.js';
 import type { EmailOptions } from './auth/email.js';
@@ -227,11 +228,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.email ? { email: options.auth.email } : {}),
   });
   // Expired sessions, codes and sign-ins are removed now and then.
-  const purge = setInterval(() => void store.purgeExpiredAuth(now()).catch(() => {}), 10 * 60_000);
+  const purge = setInterval(() => {
+    void store.purgeExpiredAuth(now()).catch(() => {});
+    void store.purgeReports(new Date(now().getTime() - REPORTER_KEPT_MS)).catch(() => {});
+  }, 10 * 60_000);
   purge.unref();
   await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   await app.register(liveRoutes, { store, sites, limits, now, secret: options.secret });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
+  await app.register(reportRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   const webmentions = new WebmentionReceiver(
     {
       store,

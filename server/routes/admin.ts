@@ -7,8 +7,9 @@
  * `GET /api/v1/admin/session`. GETs never change anything.
  *
  *   GET  session                       who is signed in, the sites they own, the CSRF token
- *   GET  comments?site&status&post&q   the queue, newest first, `before` to page
- *   POST comments/actions              approve / reject / spam / delete, one or many
+ *   GET  comments?site&status&post&q   the queue, newest first, `before` to page; each with its reports;
+ *                                      `status=reported`: reported comments, the most reported first
+ *   POST comments/actions              approve / reject / spam / delete / dismiss (reports), one or many
  *   GET  settings?site&post            the site's (and a post's) moderation settings
  *   POST settings                      set them; a post's `closed` closes or opens it
  */
@@ -35,12 +36,14 @@ export interface AdminRoutesOptions {
 export const ADMIN_PREFIX = '/api/v1/admin';
 export const CSRF_HEADER = 'x-csrf-token';
 
-export const ACTIONS = ['approve', 'reject', 'spam', 'delete'] as const;
+export const ACTIONS = ['approve', 'reject', 'spam', 'delete', 'dismiss'] as const;
 export type AdminAction = (typeof ACTIONS)[number];
 
 /** Most comments one bulk action may name. */
 const BULK_MAX = 200;
 const QUEUE_PAGE_MAX = 200;
+/** Most recent reasons shown with a reported comment. */
+const REASONS_SHOWN = 5;
 
 const settingsSchema = {
   type: 'object',
@@ -56,7 +59,28 @@ const siteIdSchema = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
   const { store, sites, sessions, limits, secret } = opts;
-  app.addSchema({ ...commentSchema, $id: 'ModeratedComment' });
+  app.addSchema({
+    ...commentSchema,
+    $id: 'ModeratedComment',
+    properties: {
+      ...commentSchema.properties,
+      reports: {
+        type: 'object',
+        required: ['count', 'reasons'],
+        properties: {
+          count: { type: 'integer' },
+          reasons: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['reason', 'created'],
+              properties: { reason: { type: 'string' }, created: { type: 'string', format: 'date-time' } },
+            },
+          },
+        },
+      },
+    },
+  });
 
   /** The session's CSRF token: bound to the session (its id hash), useless without its cookie. */
   const csrfFor = (idHash: string) => createHmac('sha256', secret).update(`admin-csrf\n${idHash}`).digest('base64url');
@@ -149,12 +173,15 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     },
   );
 
-  app.get<{ Querystring: { site: string; status?: CommentStatus | 'all'; post?: string; q?: string; limit?: number; before?: number } }>(
+  app.get<{ Querystring: { site: string; status?: CommentStatus | 'all' | 'reported'; post?: string; q?: string; limit?: number; before?: number } }>(
     `${ADMIN_PREFIX}/comments`,
     {
       schema: {
         summary: "A site's comments for moderation, newest first",
-        description: '`status` defaults to `pending`; `all` for every status. `next` is the `before` of the next page.',
+        description:
+          '`status` defaults to `pending`; `all` for every status; `reported` for comments of any status with reports, ' +
+          'the most reported first (one page). `next` is the `before` of the next page. ' +
+          'A reported comment has `reports`: its count and most recent reasons.',
         tags: ['admin'],
         querystring: {
           type: 'object',
@@ -162,7 +189,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
           additionalProperties: false,
           properties: {
             site: siteIdSchema,
-            status: { type: 'string', enum: ['pending', 'published', 'spam', 'all'] },
+            status: { type: 'string', enum: ['pending', 'published', 'spam', 'all', 'reported'] },
             post: { type: 'string', maxLength: limits.postUrlMaxChars },
             q: { type: 'string', maxLength: 200 },
             limit: { type: 'integer', minimum: 1, maximum: QUEUE_PAGE_MAX },
@@ -189,14 +216,24 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       const status = q.status ?? 'pending';
       const comments = await store.listForModeration({
         siteId: site.id,
-        status: status === 'all' ? null : status,
+        status: status === 'all' || status === 'reported' ? null : status,
+        reported: status === 'reported',
         postUrl: q.post ? await postOf(site, q.post) : null,
         search: q.q?.trim() || null,
         limit: limit + 1,
         beforeSeq: q.before ?? null,
       });
       const page = comments.slice(0, limit);
-      return { comments: page.map((c) => toWire(c, secret)), next: comments.length > limit ? page.at(-1)!.seq : null };
+      const reports = await store.reportSummaries(site.id, page.map((c) => c.id), REASONS_SHOWN);
+      return {
+        comments: page.map((c) => {
+          const summary = reports.get(c.id);
+          const wire = toWire(c, secret);
+          if (!summary) return wire;
+          return { ...wire, reports: { count: summary.count, reasons: summary.reasons.map((r) => ({ reason: r.reason, created: r.created.toISOString() })) } };
+        }),
+        next: comments.length > limit && status !== 'reported' ? page.at(-1)!.seq : null,
+      };
     },
   );
 
@@ -204,7 +241,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     `${ADMIN_PREFIX}/comments/actions`,
     {
       schema: {
-        summary: 'Approve, reject (remove), mark as spam (kept, never shown) or delete comments, one or many',
+        summary: 'Approve, reject (remove), mark as spam (kept, never shown), delete comments, or dismiss their reports; one or many',
         tags: ['admin'],
         body: {
           type: 'object',
@@ -240,6 +277,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       const { action } = request.body;
       const results = await Promise.all(
         request.body.ids.map(async (id) => {
+          if (action === 'dismiss') return { id, ok: (await store.dismissReports(site.id, [id])) > 0, outcome: 'dismissed' };
           if (action === 'approve' || action === 'spam') {
             const changed = await store.setCommentStatus(site.id, id, action === 'approve' ? 'published' : 'spam');
             return changed ? { id, ok: true, status: changed.status } : { id, ok: false };

@@ -11,6 +11,8 @@ import {
   type ModerationPolicy,
   type ModerationQuery,
   type ModerationSettings,
+  type NewReport,
+  type ReportSummary,
   commentExtras,
   type AuthorData,
   type AuthorRef,
@@ -259,6 +261,18 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX comments_moderation ON comments (site_id, status, seq);
   CREATE INDEX comments_published_user ON comments (site_id, user_id) WHERE status = 'published';
   CREATE INDEX comments_published_email ON comments (site_id, lower(author_email)) WHERE status = 'published';`,
+  // +1: reports — readers flag a comment for the owner, once per reader ('user:<id>', or for a
+  // guest 'guest:<HMAC of the address>', forgotten after a week).
+  `CREATE TABLE reports (
+    id         bigserial UNIQUE,
+    site_id    text NOT NULL,
+    comment_id text NOT NULL,
+    reporter   text NOT NULL,
+    reason     text,
+    created    timestamptz NOT NULL,
+    PRIMARY KEY (site_id, comment_id, reporter)
+  );
+  CREATE INDEX reports_reporter ON reports (reporter);`,
 ];
 
 interface ReblogRow {
@@ -1095,6 +1109,12 @@ export class PostgresStore implements Store {
           reblogs: (
             await client.query<ReblogRow>('SELECT * FROM reblogs WHERE user_id = $1 ORDER BY created DESC, site_id, id', [author.userId])
           ).rows.map(toReblog),
+          reports: (
+            await client.query<{ site_id: string; comment_id: string; reason: string | null; created: Date }>(
+              'SELECT site_id, comment_id, reason, created FROM reports WHERE reporter = $1 ORDER BY created, id',
+              [`user:${author.userId}`],
+            )
+          ).rows.map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: r.created })),
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     );
@@ -1146,6 +1166,7 @@ export class PostgresStore implements Store {
           await client.query('DELETE FROM reblogs WHERE user_id = $1', [id]); // their responses went with their comments
           await client.query('DELETE FROM site_owners WHERE user_id = $1', [id]);
           await client.query('DELETE FROM one_time_codes WHERE user_id = $1', [id]);
+          await client.query('DELETE FROM reports WHERE reporter = $1', [`user:${id}`]);
           result.user = ((await client.query('DELETE FROM users WHERE id = $1', [id])).rowCount ?? 0) > 0;
         }
         return result;
@@ -1320,12 +1341,66 @@ export class PostgresStore implements Store {
         const pattern = param(containsPattern(q.search));
         where.push(`(${['c.body', 'c.author_name', 'c.author_email', 'p.url'].map((column) => `${column} ILIKE ${pattern}`).join(' OR ')})`);
       }
-      if (q.beforeSeq !== null) where.push(`c.seq < ${param(q.beforeSeq)}`);
+      const reports = '(SELECT count(*) FROM reports r WHERE r.site_id = c.site_id AND r.comment_id = c.id)';
+      if (q.reported) where.push('NOT c.deleted', `${reports} > 0`);
+      else if (q.beforeSeq !== null) where.push(`c.seq < ${param(q.beforeSeq)}`);
       const { rows } = await this.#pool.query<CommentRow>(
-        `${SELECT_COMMENT} WHERE ${where.join(' AND ')} ORDER BY c.seq DESC LIMIT ${param(q.limit)}`,
+        `${SELECT_COMMENT} WHERE ${where.join(' AND ')} ORDER BY ${q.reported ? `${reports} DESC, ` : ''}c.seq DESC LIMIT ${param(q.limit)}`,
         params,
       );
       return rows.map(toComment);
+    });
+  }
+
+  // --- reports --------------------------------------------------------------------------------
+
+  addReport(report: NewReport): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `INSERT INTO reports (site_id, comment_id, reporter, reason, created) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING`,
+        [report.siteId, report.commentId, report.reporterKey, report.reason, report.created],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  reportSummaries(siteId: string, commentIds: string[], reasons: number): Promise<Map<string, ReportSummary>> {
+    return this.#track(async () => {
+      const summaries = new Map<string, ReportSummary>();
+      if (!commentIds.length) return summaries;
+      const { rows } = await this.#pool.query<{ comment_id: string; count: string; reasons: { reason: string; created: string }[] | null }>(
+        `SELECT comment_id, count(*) AS count,
+           (SELECT json_agg(json_build_object('reason', x.reason, 'created', x.created) ORDER BY x.created DESC, x.id DESC)
+              FROM (SELECT reason, created, id FROM reports y
+                    WHERE y.site_id = $1 AND y.comment_id = r.comment_id AND y.reason IS NOT NULL
+                    ORDER BY created DESC, id DESC LIMIT $3) x) AS reasons
+         FROM reports r WHERE site_id = $1 AND comment_id = ANY($2) GROUP BY comment_id`,
+        [siteId, commentIds, reasons],
+      );
+      for (const row of rows) {
+        summaries.set(row.comment_id, {
+          count: Number(row.count),
+          reasons: (row.reasons ?? []).map((r) => ({ reason: r.reason, created: new Date(r.created) })),
+        });
+      }
+      return summaries;
+    });
+  }
+
+  dismissReports(siteId: string, commentIds: string[]): Promise<number> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query('DELETE FROM reports WHERE site_id = $1 AND comment_id = ANY($2)', [siteId, commentIds]);
+      return rowCount ?? 0;
+    });
+  }
+
+  purgeReports(before: Date): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(`UPDATE reports SET reporter = 'forgotten:' || id WHERE reporter LIKE 'guest:%' AND created < $1`, [before]);
+      await this.#pool.query(
+        'DELETE FROM reports WHERE NOT EXISTS (SELECT 1 FROM comments c WHERE c.site_id = reports.site_id AND c.id = reports.comment_id AND NOT c.deleted)',
+      );
     });
   }
 

@@ -17,6 +17,8 @@ import {
   type ModerationPolicy,
   type ModerationQuery,
   type ModerationSettings,
+  type NewReport,
+  type ReportSummary,
   encodeCursor,
   type AuthTransaction,
   type CommentAuthorship,
@@ -248,6 +250,17 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX comments_moderation ON comments (site_id, status, seq);
   CREATE INDEX comments_published_user ON comments (site_id, user_id) WHERE status = 'published';
   CREATE INDEX comments_published_email ON comments (site_id, lower(author_email)) WHERE status = 'published';`,
+  // +1: reports — readers flag a comment for the owner, once per reader ('user:<id>', or for a
+  // guest 'guest:<HMAC of the address>', forgotten after a week).
+  `CREATE TABLE reports (
+    site_id    TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    reporter   TEXT NOT NULL,
+    reason     TEXT,
+    created    INTEGER NOT NULL,
+    PRIMARY KEY (site_id, comment_id, reporter)
+  ) STRICT;
+  CREATE INDEX reports_reporter ON reports (reporter);`,
 ];
 
 interface ReblogRow {
@@ -976,7 +989,13 @@ export class SqliteStore implements Store {
         .prepare<[string], ReblogRow>('SELECT * FROM reblogs WHERE user_id = ? ORDER BY created DESC, rowid DESC')
         .all(author.userId)
         .map(toReblog);
-      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs };
+      const reports = db
+        .prepare<[string], { site_id: string; comment_id: string; reason: string | null; created: number }>(
+          'SELECT site_id, comment_id, reason, created FROM reports WHERE reporter = ? ORDER BY created, rowid',
+        )
+        .all(`user:${author.userId}`)
+        .map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: new Date(r.created) }));
+      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs, reports };
     })();
   }
 
@@ -1022,6 +1041,7 @@ export class SqliteStore implements Store {
         db.prepare<[string]>('DELETE FROM reblogs WHERE user_id = ?').run(id); // their responses went with their comments
         db.prepare<[string]>('DELETE FROM site_owners WHERE user_id = ?').run(id);
         db.prepare<[string]>('DELETE FROM one_time_codes WHERE user_id = ?').run(id);
+        db.prepare<[string]>('DELETE FROM reports WHERE reporter = ?').run(`user:${id}`);
         result.user = db.prepare<[string]>('DELETE FROM users WHERE id = ?').run(id).changes > 0;
       }
       return result;
@@ -1168,7 +1188,9 @@ export class SqliteStore implements Store {
       const pattern = containsPattern(q.search);
       params.push(pattern, pattern, pattern, pattern);
     }
-    if (q.beforeSeq !== null) {
+    const reports = '(SELECT count(*) FROM reports r WHERE r.site_id = c.site_id AND r.comment_id = c.id)';
+    if (q.reported) where.push('c.deleted = 0', `${reports} > 0`);
+    else if (q.beforeSeq !== null) {
       where.push('c.seq < ?');
       params.push(q.beforeSeq);
     }
@@ -1176,7 +1198,7 @@ export class SqliteStore implements Store {
     return this.#db
       .prepare<(string | number)[], CommentRow>(
         `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
-         WHERE ${where.join(' AND ')} ORDER BY c.seq DESC LIMIT ?`,
+         WHERE ${where.join(' AND ')} ORDER BY ${q.reported ? `${reports} DESC, ` : ''}c.seq DESC LIMIT ?`,
       )
       .all(...params)
       .map(toComment);
@@ -1205,6 +1227,57 @@ export class SqliteStore implements Store {
   #bumpPost(postId: number): void {
     const next = this.#stmts.nextSeq.get();
     if (next) this.#stmts.bumpPost.run(next.seq, postId);
+  }
+
+  // --- reports --------------------------------------------------------------------------------
+
+  addReport(report: NewReport): Promise<boolean> {
+    return this.#enqueue(
+      () =>
+        this.#db
+          .prepare<[string, string, string, string | null, number]>(
+            'INSERT OR IGNORE INTO reports (site_id, comment_id, reporter, reason, created) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(report.siteId, report.commentId, report.reporterKey, report.reason, report.created.getTime()).changes > 0,
+    );
+  }
+
+  async reportSummaries(siteId: string, commentIds: string[], reasons: number): Promise<Map<string, ReportSummary>> {
+    const summaries = new Map<string, ReportSummary>();
+    if (!commentIds.length) return summaries;
+    const rows = this.#db
+      .prepare<(string | number)[], { comment_id: string; count: number; reason: string | null; created: number; rank: number }>(
+        `SELECT comment_id, count(*) OVER w AS count, reason, created,
+           row_number() OVER (PARTITION BY comment_id ORDER BY reason IS NULL, created DESC, rowid DESC) AS rank
+         FROM reports WHERE site_id = ? AND comment_id IN (${commentIds.map(() => '?').join(', ')})
+         WINDOW w AS (PARTITION BY comment_id)`,
+      )
+      .all(siteId, ...commentIds);
+    for (const row of rows) {
+      const summary = summaries.get(row.comment_id) ?? { count: row.count, reasons: [] };
+      summaries.set(row.comment_id, summary);
+      if (row.reason !== null && row.rank <= reasons) summary.reasons.push({ reason: row.reason, created: new Date(row.created) });
+    }
+    for (const summary of summaries.values()) summary.reasons.sort((a, b) => b.created.getTime() - a.created.getTime());
+    return summaries;
+  }
+
+  dismissReports(siteId: string, commentIds: string[]): Promise<number> {
+    return this.#enqueue(() => {
+      const remove = this.#db.prepare<[string, string]>('DELETE FROM reports WHERE site_id = ? AND comment_id = ?');
+      return commentIds.reduce((n, id) => n + remove.run(siteId, id).changes, 0);
+    });
+  }
+
+  purgeReports(before: Date): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db
+        .prepare<[number]>(`UPDATE reports SET reporter = 'forgotten:' || rowid WHERE reporter LIKE 'guest:%' AND created < ?`)
+        .run(before.getTime());
+      this.#db.exec(
+        'DELETE FROM reports WHERE NOT EXISTS (SELECT 1 FROM comments c WHERE c.site_id = reports.site_id AND c.id = reports.comment_id AND c.deleted = 0)',
+      );
+    });
   }
 
   async commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {

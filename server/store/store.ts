@@ -204,7 +204,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore {
+export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -289,6 +289,8 @@ export interface ModerationQuery {
   limit: number;
   /** Only comments with a lower `seq` (the next page), when set. */
   beforeSeq: number | null;
+  /** Only undeleted comments with at least one report, the most reported first (`beforeSeq` does not apply). */
+  reported?: boolean;
 }
 
 /** The moderation half of the store; `Store` includes it. */
@@ -481,6 +483,16 @@ export interface AuthorData {
   likes: AuthorLike[];
   /** Reblogs they made on their blogs (signed-in authors), newest first. */
   reblogs: Reblog[];
+  /** Comments they reported (signed-in authors), oldest first. */
+  reports?: AuthorReport[];
+}
+
+/** A report the author made. */
+export interface AuthorReport {
+  siteId: string;
+  commentId: string;
+  reason: string | null;
+  created: Date;
 }
 
 export interface ErasureResult {
@@ -668,4 +680,37 @@ export function commentExtras(
 /** A `LIKE … ESCAPE '\'` pattern that finds `text` anywhere (its `%`, `_` and `\` taken literally). */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports: readers flag a comment for the owner, once each.
+
+export interface NewReport {
+  siteId: string;
+  commentId: string;
+  /** `user:<id>` for a signed-in reader, `guest:<HMAC of the address>` for a guest. */
+  reporterKey: string;
+  reason: string | null;
+  created: Date;
+}
+
+/** A comment's reports: how many, and the most recent reasons given (newest first). */
+export interface ReportSummary {
+  count: number;
+  reasons: { reason: string; created: Date }[];
+}
+
+/** The reports half of the store; `Store` includes it. */
+export interface ReportStore {
+  /** Adds a report; false (and nothing added) when this reporter has already reported the comment. */
+  addReport(report: NewReport): Promise<boolean>;
+  /** The reports of each of these comments that has any, with at most `reasons` reasons each. */
+  reportSummaries(siteId: string, commentIds: string[], reasons: number): Promise<Map<string, ReportSummary>>;
+  /** Removes every report of these comments; how many went. */
+  dismissReports(siteId: string, commentIds: string[]): Promise<number>;
+  /**
+   * Forgets which guest made reports created before `before` (the reports stay, counted), and
+   * removes reports whose comment is gone. Run with the periodic purge.
+   */
+  purgeReports(before: Date): Promise<void>;
 }

@@ -9,8 +9,10 @@ import type { Comment, CommentStatus } from '../data/api-types.js';
 import { define } from '../internal/define.js';
 import '../login-picker/login-picker.js';
 
-type Filter = CommentStatus | 'all';
-type Action = 'approve' | 'reject' | 'spam' | 'delete';
+type Filter = CommentStatus | 'all' | 'reported';
+type Action = 'approve' | 'reject' | 'spam' | 'delete' | 'dismiss';
+/** A queue item: a comment, with its readers' reports when it has any. */
+type QueuedComment = Comment & { reports?: { count: number; reasons: { reason: string; created: string }[] } };
 type Policy = 'publish' | 'hold-first-time' | 'hold-all';
 interface Settings {
   policy: Policy | null;
@@ -29,14 +31,26 @@ interface AdminSession {
 }
 
 const API = '/api/v1/admin';
-const actionLabels: Record<Action, string> = { approve: 'Approve', spam: 'Spam', reject: 'Reject', delete: 'Delete' };
-const done: Record<Action, string> = { approve: 'Approved', spam: 'Marked as spam:', reject: 'Rejected', delete: 'Deleted' };
+const actionLabels: Record<Action, string> = {
+  approve: 'Approve',
+  spam: 'Spam',
+  reject: 'Reject',
+  delete: 'Delete',
+  dismiss: 'Dismiss reports',
+};
+const done: Record<Action, string> = {
+  approve: 'Approved',
+  spam: 'Marked as spam:',
+  reject: 'Rejected',
+  delete: 'Deleted',
+  dismiss: 'Dismissed the reports of',
+};
 const policyLabels: Record<Policy, string> = {
   publish: 'Publish at once',
   'hold-first-time': 'Hold first-time authors',
   'hold-all': 'Hold every comment',
 };
-const statusLabels: Record<Filter, string> = { pending: 'Pending', published: 'Published', spam: 'Spam', all: 'All' };
+const statusLabels: Record<Filter, string> = { pending: 'Pending', published: 'Published', spam: 'Spam', all: 'All', reported: 'Reported' };
 
 /**
  * @summary The moderation queue of the sites the signed-in owner owns.
@@ -56,6 +70,9 @@ export class ModerationPageElement extends LitElement {
     :focus-visible { outline: 2px solid #2271b1; outline-offset: 2px; }
     .error { color: #b32d2e; }
     .muted { color: #50575e; font-size: .875rem; }
+    .reports { margin: .5rem 0 0; padding: .25rem .5rem; border-inline-start: 3px solid #b32d2e; white-space: normal; }
+    .reports ul { margin: .25rem 0 0; padding-inline-start: 1.25rem; }
+    .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; background: #b32d2e; color: #fff; font-size: .875rem; }
   `;
 
   static override properties = {
@@ -73,7 +90,7 @@ export class ModerationPageElement extends LitElement {
 
   private _session: AdminSession | null = null;
   private _site: OwnedSite | null = null;
-  private _comments: Comment[] = [];
+  private _comments: QueuedComment[] = [];
   private _next: number | null = null;
   private _selected = new Set<string>();
   private _filter: { status: Filter; q: string; post: string } = { status: 'pending', q: '', post: '' };
@@ -156,7 +173,7 @@ export class ModerationPageElement extends LitElement {
 
   async #load(more = false): Promise<void> {
     try {
-      const page = await this.#get<{ comments: Comment[]; next: number | null }>(`/comments?${this.#query(more ? this._next : null)}`);
+      const page = await this.#get<{ comments: QueuedComment[]; next: number | null }>(`/comments?${this.#query(more ? this._next : null)}`);
       this._comments = more ? [...this._comments, ...page.comments] : page.comments;
       this._next = page.next;
       if (!more) this._selected = new Set();
@@ -369,8 +386,9 @@ export class ModerationPageElement extends LitElement {
       ${this._next === null ? nothing : html`<p><button type="button" @click=${() => void this.#load(true)}>Older comments</button></p>`}`;
   }
 
-  #renderRow(c: Comment): TemplateResult {
+  #renderRow(c: QueuedComment): TemplateResult {
     const label = `comment by ${c.author.name}`;
+    const reports = c.reports;
     return html`<tr>
       <td>
         <input
@@ -381,12 +399,26 @@ export class ModerationPageElement extends LitElement {
         />
       </td>
       <td>${c.author.name}<br /><span class="muted">${new Date(c.created).toLocaleString()}</span></td>
-      <td class="body">${c.body}</td>
+      <td class="body">${c.body}${reports
+          ? html`<div class="reports">
+              <span class="badge">${reports.count === 1 ? '1 report' : `${reports.count} reports`}</span>
+              ${reports.reasons.length
+                ? html`<ul aria-label="Reasons given">
+                    ${reports.reasons.map((r) => html`<li>${r.reason}</li>`)}
+                  </ul>`
+                : nothing}
+            </div>`
+          : nothing}</td>
       <td><a href=${/^https?:/.test(c.post) ? c.post : '#'}>${new URL(c.post).pathname}</a></td>
       <td>${statusLabels[c.status]}</td>
       <td>
         ${(Object.keys(actionLabels) as Action[])
-          .filter((action) => !(action === 'approve' && c.status === 'published') && !(action === 'spam' && c.status === 'spam'))
+          .filter(
+            (action) =>
+              !(action === 'approve' && c.status === 'published') &&
+              !(action === 'spam' && c.status === 'spam') &&
+              !(action === 'dismiss' && !reports),
+          )
           .map(
             (action) =>
               html`<button type="button" aria-label="${actionLabels[action]} ${label}" @click=${() => void this.#act(action, [c.id])}>

@@ -73,6 +73,7 @@ export const styles = [
     }
     .actions {
       display: flex;
+      flex-wrap: wrap;
       gap: 0.75em;
       align-items: baseline;
     }

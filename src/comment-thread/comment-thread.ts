@@ -14,6 +14,7 @@ import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from
 import { Composer, queuedComment } from './composer.js';
 import { Editor } from './editor.js';
 import { LikesRow } from './likes-row.js';
+import { Reporter } from './report.js';
 
 /** The writer's own comment as the server stored it, shown until a reload lists it. */
 interface OwnComment {
@@ -198,6 +199,7 @@ export class CommentThreadElement extends BlogtalkElement {
     replace: (id, comment) => this.#replace(id, comment),
   });
   #likes = new LikesRow(this, () => [this.#backend(), this.#post()]);
+  #reporter = new Reporter(this, () => this.#backend(), () => this.#post());
 
   #onHashChange = () => void this.#reveal(false);
   /** Back online after the thread could not be loaded: load it again. */
@@ -358,6 +360,7 @@ export class CommentThreadElement extends BlogtalkElement {
       editor: this.#editor,
       like: (comment) => this.#likes.comment(comment, l),
       server: resolveServer(this.server),
+      report: (comment) => this.#reporter.render(comment, l, this.#editor.owns(comment)),
     };
     const list = threads.length ? renderThreads(threads, context) : nothing;
     if (!page) return html`${this.#renderError(error, l)} ${list}`;

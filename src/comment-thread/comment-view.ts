@@ -38,6 +38,8 @@ export interface ViewContext {
   like?(comment: Comment): unknown;
   /** The comment server, which `author.picture` paths are on. */
   server?: string | null;
+  /** A response's Report button or form (from `report.ts`). */
+  report?(comment: Comment): unknown;
 }
 
 /**
@@ -118,7 +120,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
           </button>
           ${ctx.like?.(comment)}
           ${comment.status === 'pending' ? html`<span class="status">${l.t('pending')}</span>` : nothing}
-          ${ctx.editor.actions(comment, l, ctx.now)}
+          ${ctx.editor.actions(comment, l, ctx.now)} ${ctx.report?.(comment)}
         </div>`}
   </article>`;
 }

@@ -79,11 +79,16 @@ export class Editor {
     </form>`;
   }
 
+  /** Whether it is the reader's: a guest's whose edit token this browser holds, or the signed-in reader's. */
+  owns(c: Comment): boolean {
+    return this.#tokens.has(c.id) || (!!c.author.user && c.author.user === this.options.me());
+  }
+
   /** Edit and Delete (or the delete question) on the reader's own comment while its window is open. */
   actions(c: Comment, l: Localizer, now: number): TemplateResult | typeof nothing {
     const mode = this.#mode?.id === c.id ? this.#mode : null;
     // Cheap checks first: this runs for every comment on every render.
-    const own = !c.deleted && (this.#tokens.has(c.id) || (!!c.author.user && c.author.user === this.options.me()));
+    const own = !c.deleted && this.owns(c);
     const until = own && this.options.backend()?.change ? Date.parse(c.created) + this.window * 1000 : 0;
     if (!mode && until <= now) return nothing;
     if (until > now && until < this.#timerAt) {

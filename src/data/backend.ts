@@ -35,6 +35,8 @@ export interface Backend {
   likes?(post: string, signal?: AbortSignal): Promise<PostLikes>;
   /** Likes (`liked`) or unlikes a post or comment as the signed-in reader; the summary after it. */
   like?(post: string, comment: string | null, liked: boolean, signal?: AbortSignal): Promise<LikeSummary>;
+  /** Reports a comment to the blog owner (once per reader; again is not an error). */
+  report?(post: string, id: string, reason: string | null): Promise<unknown>;
 }
 
 /**

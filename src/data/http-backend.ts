@@ -75,6 +75,15 @@ export class HttpBackend implements Backend, ReblogBackend {
     );
   }
 
+  report(post: string, id: string, reason: string | null): Promise<unknown> {
+    return this.#request(this.#url(`comments/${encodeURIComponent(id)}/report`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ post, reason }),
+      credentials: 'include',
+    });
+  }
+
   async change(post: string, id: string, body: string | null, editToken?: string): Promise<Comment | 'removed' | 'emptied'> {
     const result = await this.#request<Comment | { outcome: 'removed' | 'emptied' }>(
       this.#url(`comments/${encodeURIComponent(id)}/${body === null ? 'delete' : 'edit'}`),

@@ -107,6 +107,11 @@ export interface Messages {
   shareServerInvalid: string;
   shareMastodon: string;
   shareBluesky: string;
+  /** The Report button of a response, its reason's label, its submit, and the thanks after it. */
+  report: string;
+  reportReason: string;
+  send: string;
+  reportThanks: string;
 }
 
 const en: Messages = {
@@ -183,6 +188,10 @@ const en: Messages = {
   shareServerInvalid: 'Enter a server name such as mastodon.social.',
   shareMastodon: 'Share on Mastodon',
   shareBluesky: 'Share on Bluesky',
+  report: 'Report',
+  reportReason: 'What is wrong with it? (optional)',
+  send: 'Send',
+  reportThanks: 'Thanks — the blog owner will review it.',
 };
 
 /**

@@ -166,4 +166,35 @@ describe('moderating on /admin', () => {
     assert.equal(await reader.getByText('Comments are closed.').count(), 0);
     assert.deepEqual(problems, []);
   });
+
+  it('a reader reports a comment on the blog page; the owner sees the count and the reason under "Reported" and dismisses it', async () => {
+    const { page: reader, problems } = await open(home);
+    const first = reader
+      .locator('article')
+      .filter({ has: reader.getByRole('button', { name: 'Report' }), hasNotText: 'Reblogged this on' })
+      .first();
+    const reported = reader.locator(`article#${await first.getAttribute('id')}`);
+    const words = (await reported.locator('[part~="comment-body"]').innerText()).trim();
+    await reported.getByRole('button', { name: 'Report' }).click();
+    await reader.getByLabel('What is wrong with it? (optional)').fill('Off-topic advertising');
+    await reader.getByRole('button', { name: 'Send' }).click();
+    await reported.getByRole('status').filter({ hasText: 'Thanks — the blog owner will review it.' }).waitFor();
+
+    const { page: owner } = await open(home);
+    const [popup] = await Promise.all([owner.waitForEvent('popup'), owner.getByRole('button', { name: `Log in with ${DEMO}` }).click()]);
+    await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
+    await owner.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
+    await owner.goto(`${home}admin?site=demo`);
+    await owner.getByLabel('Status').selectOption({ label: 'Reported' });
+    await owner.getByRole('button', { name: 'Filter' }).click();
+    const row = owner.getByRole('row').filter({ hasText: words.split('\n')[0]! });
+    await row.getByText('1 report', { exact: true }).waitFor();
+    await row.getByRole('listitem').filter({ hasText: 'Off-topic advertising' }).waitFor();
+    assert.equal(await owner.getByRole('row').count(), 2, 'the header and the one reported comment');
+    assert.deepEqual(await axe(owner), []);
+    await row.getByRole('button', { name: /^Dismiss reports comment by / }).click();
+    await owner.getByRole('status').filter({ hasText: 'Dismissed the reports of 1 comment.' }).waitFor();
+    await owner.getByText('No comments here.').waitFor();
+    assert.deepEqual(problems, []);
+  });
 });

@@ -197,7 +197,7 @@ function privacyContract(name: string, makeStore: () => Promise<Store>, skip: st
       assert.equal((await store.likes(b.siteId, b.postUrl, onB.id, null, 5)).count, 0);
       assert.ok((await store.threadStamp(a.siteId, a.postUrl)).version > stampA.version);
       const data = await store.exportAuthor({ userId: user.id });
-      assert.deepEqual(data, { user: null, sessions: [], comments: [], likes: [], reblogs: [] });
+      assert.deepEqual(data, { user: null, sessions: [], comments: [], likes: [], reblogs: [], reports: [] });
       assert.deepEqual(await store.eraseAuthor({ userId: user.id }, later(2000)), {
         removed: 0, emptied: 0, likes: 0, sessions: 0, user: false,
       });
