@@ -12,6 +12,7 @@ import { InvalidCursorError, type Site, type Store, type StoredComment } from '.
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
 import { moderationOf, statusFor } from '../moderation/policy.js';
+import { eventsHead } from './live.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -168,6 +169,10 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
                 description: 'Seconds after posting during which an author may edit or delete their comment.',
               },
               closed: { type: 'boolean' },
+              events: {
+                type: 'integer',
+                description: 'Open the live stream with this as `last-event-id`: nothing after the page was read is missed.',
+              },
             },
           },
           '4xx': errorSchema,
@@ -182,6 +187,8 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       // Reads are served from serialized pages while the thread's stamp (published total and
       // highest seq, read from the database, so every instance agrees) has not moved.
       const key = `${site.id}\n${url}\n${pageSize}\n${before ?? ''}`;
+      // Read before the stamp: the page is current up to it.
+      const head = eventsHead(store, site.id);
       const stamp = await store.threadStamp(site.id, url);
       let page = pages.get(key);
       if (!page || page.total !== stamp.total || page.version !== stamp.version) {
@@ -212,7 +219,9 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       }
       reply.header('ETag', page.etag).header('Cache-Control', 'no-cache');
       if (request.headers['if-none-match'] === page.etag) return reply.code(304).send();
-      return reply.type('application/json; charset=utf-8').send(page.json);
+      // Per request, so appended to the cached page (whose JSON ends with its closing brace).
+      const events = Buffer.from(`,"events":${Math.max(head, page.version)}}`);
+      return reply.type('application/json; charset=utf-8').send(Buffer.concat([page.json.subarray(0, -1), events]));
     },
   );
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,13 +39,15 @@ async function postComment(server: string, postUrl: string, body: string, origin
 
 /** Posts a guest comment and returns it with its edit token. */
 async function postEditable(server: string, postUrl: string, body: string, parent: string | null = null) {
+  // The guest's browser makes the edit token and sends it with the comment.
+  const token = randomBytes(24).toString('base64url');
   const res = await fetch(`${server}/api/v1/comments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': `live-${process.pid}-${++n}`, origin: blog },
-    body: JSON.stringify({ post: postUrl, parent, author: { name: 'Live', email: 'live@example.org' }, body }),
+    body: JSON.stringify({ post: postUrl, parent, author: { name: 'Live', email: 'live@example.org' }, body, editToken: token }),
   });
   assert.equal(res.status, 201, await res.clone().text());
-  return { comment: (await res.json()) as Comment, token: res.headers.get('edit-token')! };
+  return { comment: (await res.json()) as Comment, token };
 }
 
 /** Edits (with a body) or deletes a comment through the API, as its guest author. */
@@ -200,6 +203,48 @@ describe('live updates (Server-Sent Events)', () => {
       assert.equal(JSON.parse(fresh[1]!.data).body, 'kept, edited while away');
     } finally {
       again.close();
+    }
+  });
+
+  it("gives each page the site's latest event id, a point its stream resumes from without a gap", async () => {
+    const { url } = await sqliteApp();
+    const list = async (post: string) => {
+      const res = await fetch(`${url}/api/v1/comments?post=${encodeURIComponent(post)}`);
+      assert.equal(res.status, 200);
+      return { etag: res.headers.get('etag'), page: (await res.json()) as { events?: number; comments: Comment[] } };
+    };
+    const watcher = await events(url);
+    try {
+      const first = await postEditable(url, `${blog}/g/`, 'on the page');
+      const announced = await watcher.waitFor((e) => e.event === 'comment');
+      const before = await list(`${blog}/g/`);
+      assert.equal(before.page.events, Number(announced.id), "the post's own latest event");
+      // Another post moves the site on: the cached page of this one says so too.
+      await postComment(url, `${blog}/elsewhere/`, 'another post');
+      const elsewhere = await watcher.waitFor((e) => e.event === 'comment' && e !== announced);
+      const cached = await list(`${blog}/g/`);
+      assert.equal(cached.etag, before.etag, 'the same page');
+      assert.equal(cached.page.events, Number(elsewhere.id));
+      assert.ok(Number(elsewhere.id) > Number(announced.id));
+      assert.equal((await list(`${other}/g/`)).page.events, 0, "another site's events are not this one's");
+
+      // Posted and edited after the page was read, before its stream opened: replayed from it.
+      const added = await postEditable(url, `${blog}/g/`, 'posted in the gap');
+      await change(url, first, 'edited in the gap');
+      const stream = await events(url, blog, { 'last-event-id': String(cached.page.events) });
+      try {
+        await stream.waitFor((e) => e.event === 'edit');
+        const fresh = stream.events.filter((e) => Number(e.id) > cached.page.events!);
+        assert.deepEqual(
+          fresh.map((e) => `${e.event} ${JSON.parse(e.data).id}`),
+          [`comment ${added.comment.id}`, `edit ${first.comment.id}`],
+        );
+        assert.equal(JSON.parse(fresh[1]!.data).body, 'edited in the gap');
+      } finally {
+        stream.close();
+      }
+    } finally {
+      watcher.close();
     }
   });
 
