@@ -188,7 +188,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       // highest seq, read from the database, so every instance agrees) has not moved.
       const key = `${site.id}\n${url}\n${pageSize}\n${before ?? ''}`;
       // Read before the stamp: the page is current up to it.
-      const head = eventsHead(store, site.id);
+      const head = await eventsHead(store, site.id);
       const stamp = await store.threadStamp(site.id, url);
       let page = pages.get(key);
       if (!page || page.total !== stamp.total || page.version !== stamp.version) {

@@ -51,12 +51,21 @@ interface Stream {
 const heads = new WeakMap<Store, Map<string, number>>();
 
 /**
- * Where a stream can resume from for a page read after this call (0 when unknown). A page's own
- * post version is one too, but for an old post on a busy site the whole site since would be
- * replayed (or, past REPLAY_MAX, every thread told to reload): the list response gives the later.
+ * Where a stream can resume from for a page read after this call: the site's latest event (from
+ * the database the first time, then as announced), or 0 without live routes. A page's own post
+ * version is a resume point too, but for an old post on a busy site the whole site since would
+ * be replayed (or, past REPLAY_MAX, every thread told to reload): the list gives the later.
  */
-export function eventsHead(store: Store, siteId: string): number {
-  return heads.get(store)?.get(siteId) ?? 0;
+export async function eventsHead(store: Store, siteId: string): Promise<number> {
+  const head = heads.get(store);
+  if (!head) return 0;
+  let seq = head.get(siteId);
+  if (seq === undefined) {
+    seq = await store.eventsHead(siteId);
+    // Announcements that arrived meanwhile may be later.
+    if (seq > (head.get(siteId) ?? 0)) head.set(siteId, seq);
+  }
+  return seq;
 }
 
 function frame(event: string, id: number | null, data: unknown): string {
@@ -165,7 +174,8 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
       streams.add(stream);
       raw.on('close', () => streams.delete(stream));
 
-      if (!Number.isSafeInteger(lastId) || lastId <= 0) return;
+      // 0 too: a page of a site without events yet.
+      if (!Number.isSafeInteger(lastId) || lastId < 0) return;
       stream.held = [];
       let replay: [number, string | null][] = [];
       try {

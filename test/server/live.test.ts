@@ -213,9 +213,18 @@ describe('live updates (Server-Sent Events)', () => {
       assert.equal(res.status, 200);
       return { etag: res.headers.get('etag'), page: (await res.json()) as { events?: number; comments: Comment[] } };
     };
+    const empty = await list(`${blog}/g/`);
+    assert.equal(empty.page.events, 0, 'a site without events yet');
     const watcher = await events(url);
     try {
       const first = await postEditable(url, `${blog}/g/`, 'on the page');
+      const fromEmpty = await events(url, blog, { 'last-event-id': '0' });
+      try {
+        const replayed = await fromEmpty.waitFor((e) => e.event === 'comment');
+        assert.equal(JSON.parse(replayed.data).id, first.comment.id, 'resumed from an empty page');
+      } finally {
+        fromEmpty.close();
+      }
       const announced = await watcher.waitFor((e) => e.event === 'comment');
       const before = await list(`${blog}/g/`);
       assert.equal(before.page.events, Number(announced.id), "the post's own latest event");
