@@ -111,6 +111,8 @@ export function toWire(c: StoredComment, secret: string): WireComment {
  * pages as the 16 MB of UTF-16 weight it used to be).
  */
 const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
+/** How far (in event ids) a cached page's `events` may lag its site's latest before it is renewed. */
+const EVENTS_LAG_MAX = 200;
 
 /** Idempotency keys: the client's comment id (a UUID, or any 8–100 URL-safe characters). */
 const idempotencyKeyPattern = /^[A-Za-z0-9_-]{8,100}$/;
@@ -126,7 +128,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
   // Bounded in bytes, not entries: one page can be 1,000 threads long.
   // Kept as UTF-8 bytes outside the JS heap: a page evicted from a busy cache is then freed
   // with its buffer, instead of lingering as old-generation garbage until a full collection.
-  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer }>(
+  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer; length: number; events: number }>(
     PAGE_CACHE_BYTES,
     (page) => page.json.length,
   );
@@ -214,14 +216,21 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         const tag = createHash('sha1')
           .update(`${url}|${threads.version}|${threads.total}|${pageSize}|${before}`)
           .digest('base64url');
-        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json: Buffer.from(String(reply.serialize(body))) };
+        const json = Buffer.from(String(reply.serialize(body)));
+        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json, length: json.length - 1, events: -Infinity };
+      }
+      // `events` goes last, after the page's first `length` bytes. Any value read before the
+      // stamp is a valid resume point while the page is unchanged, so it is renewed (a copy)
+      // only when the site has moved on enough to make a stream's replay long, not per read.
+      const events = Math.max(head, page.version);
+      if (events - page.events > EVENTS_LAG_MAX) {
+        page.json = Buffer.concat([page.json.subarray(0, page.length), Buffer.from(`,"events":${events}}`)]);
+        page.events = events;
         pages.set(key, page);
       }
       reply.header('ETag', page.etag).header('Cache-Control', 'no-cache');
       if (request.headers['if-none-match'] === page.etag) return reply.code(304).send();
-      // Per request, so appended to the cached page (whose JSON ends with its closing brace).
-      const events = Buffer.from(`,"events":${Math.max(head, page.version)}}`);
-      return reply.type('application/json; charset=utf-8').send(Buffer.concat([page.json.subarray(0, -1), events]));
+      return reply.type('application/json; charset=utf-8').send(page.json);
     },
   );
 

@@ -113,7 +113,7 @@ class LiveChannel {
           return;
         }
         this.#recent.push([+message.lastEventId, type, data]);
-        if (this.#recent.length > RECENT_MAX) this.#from = this.#recent.shift()![0];
+        if (this.#recent.length > RECENT_MAX) this.#from = Math.max(this.#from, this.#recent.shift()![0]);
         for (const listener of this.listeners) deliver(listener, type, data);
       });
     }
