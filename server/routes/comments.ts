@@ -128,7 +128,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
   // Bounded in bytes, not entries: one page can be 1,000 threads long.
   // Kept as UTF-8 bytes outside the JS heap: a page evicted from a busy cache is then freed
   // with its buffer, instead of lingering as old-generation garbage until a full collection.
-  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer; length: number; events: number }>(
+  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer; events: number }>(
     PAGE_CACHE_BYTES,
     (page) => page.json.length,
   );
@@ -193,6 +193,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       const head = await eventsHead(store, site.id);
       const stamp = await store.threadStamp(site.id, url);
       let page = pages.get(key);
+      const events = Math.max(head, stamp.version);
       if (!page || page.total !== stamp.total || page.version !== stamp.version) {
         let threads;
         try {
@@ -212,20 +213,22 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           editWindow: limits.editWindowSeconds,
           older: threads.older,
           ...(closed ? { closed } : {}),
+          events,
         };
         const tag = createHash('sha1')
           .update(`${url}|${threads.version}|${threads.total}|${pageSize}|${before}`)
           .digest('base64url');
         const json = Buffer.from(String(reply.serialize(body)));
-        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json, length: json.length - 1, events: -Infinity };
-      }
-      // `events` goes last, after the page's first `length` bytes. Any value read before the
-      // stamp is a valid resume point while the page is unchanged, so it is renewed (a copy)
-      // only when the site has moved on enough to make a stream's replay long, not per read.
-      const events = Math.max(head, page.version);
-      if (events - page.events > EVENTS_LAG_MAX) {
-        page.json = Buffer.concat([page.json.subarray(0, page.length), Buffer.from(`,"events":${events}}`)]);
-        page.events = events;
+        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json, events };
+        pages.set(key, page);
+      } else if (events - page.events > EVENTS_LAG_MAX) {
+        // Any `events` read before the stamp stays a valid resume point while the page is
+        // unchanged: it is renewed (a copy) only when the site has moved on enough to make a
+        // stream's replay long, not per read. (A string in the JSON cannot hold `,"events":`.)
+        const old = `,"events":${page.events}`;
+        const at = page.json.lastIndexOf(old);
+        if (at >= 0) page.json = Buffer.concat([page.json.subarray(0, at), Buffer.from(`,"events":${events}`), page.json.subarray(at + old.length)]);
+        if (at >= 0) page.events = events;
         pages.set(key, page);
       }
       reply.header('ETag', page.etag).header('Cache-Control', 'no-cache');
