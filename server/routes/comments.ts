@@ -13,6 +13,7 @@ import { InvalidCursorError, type Site, type Store, type StoredComment } from '.
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
 import { moderationOf, statusFor } from '../moderation/policy.js';
+import { eventsHead } from './live.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -111,6 +112,8 @@ export function toWire(c: StoredComment, secret: string): WireComment {
  * pages as the 16 MB of UTF-16 weight it used to be).
  */
 const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
+/** How far (in event ids) a cached page's `events` may lag its site's latest before it is renewed. */
+const EVENTS_LAG_MAX = 200;
 
 /** Idempotency keys: the client's comment id (a UUID, or any 8–100 URL-safe characters). */
 const idempotencyKeyPattern = /^[A-Za-z0-9_-]{8,100}$/;
@@ -126,7 +129,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
   // Bounded in bytes, not entries: one page can be 1,000 threads long.
   // Kept as UTF-8 bytes outside the JS heap: a page evicted from a busy cache is then freed
   // with its buffer, instead of lingering as old-generation garbage until a full collection.
-  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer }>(
+  const pages = new Lru<string, { total: number; version: number; etag: string; json: Buffer; events: number }>(
     PAGE_CACHE_BYTES,
     (page) => page.json.length,
   );
@@ -169,6 +172,10 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
                 description: 'Seconds after posting during which an author may edit or delete their comment.',
               },
               closed: { type: 'boolean' },
+              events: {
+                type: 'integer',
+                description: 'Open the live stream with this as `last-event-id`: nothing after the page was read is missed.',
+              },
             },
           },
           '4xx': errorSchema,
@@ -183,8 +190,11 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       // Reads are served from serialized pages while the thread's stamp (published total and
       // highest seq, read from the database, so every instance agrees) has not moved.
       const key = `${site.id}\n${url}\n${pageSize}\n${before ?? ''}`;
+      // Read before the stamp: the page is current up to it.
+      const head = await eventsHead(store, site.id);
       const stamp = await store.threadStamp(site.id, url);
       let page = pages.get(key);
+      const events = Math.max(head, stamp.version);
       if (!page || page.total !== stamp.total || page.version !== stamp.version) {
         let threads;
         try {
@@ -204,11 +214,22 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           editWindow: limits.editWindowSeconds,
           older: threads.older,
           ...(closed ? { closed } : {}),
+          events,
         };
         const tag = createHash('sha1')
           .update(`${url}|${threads.version}|${threads.total}|${pageSize}|${before}`)
           .digest('base64url');
-        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json: Buffer.from(String(reply.serialize(body))) };
+        const json = Buffer.from(String(reply.serialize(body)));
+        page = { total: threads.total, version: threads.version, etag: `W/"${tag}"`, json, events };
+        pages.set(key, page);
+      } else if (events - page.events > EVENTS_LAG_MAX) {
+        // Any `events` read before the stamp stays a valid resume point while the page is
+        // unchanged: it is renewed (a copy) only when the site has moved on enough to make a
+        // stream's replay long, not per read. (A string in the JSON cannot hold `,"events":`.)
+        const old = `,"events":${page.events}`;
+        const at = page.json.lastIndexOf(old);
+        if (at >= 0) page.json = Buffer.concat([page.json.subarray(0, at), Buffer.from(`,"events":${events}`), page.json.subarray(at + old.length)]);
+        if (at >= 0) page.events = events;
         pages.set(key, page);
       }
       reply.header('ETag', page.etag).header('Cache-Control', 'no-cache');

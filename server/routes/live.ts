@@ -44,6 +44,30 @@ interface Stream {
   replayed?: Set<number>;
 }
 
+/**
+ * Per store, the highest event id each site has announced since this instance started (its own
+ * writes and, through the store, other instances'). A page read after it is current up to it.
+ */
+const heads = new WeakMap<Store, Map<string, number>>();
+
+/**
+ * Where a stream can resume from for a page read after this call: the site's latest event (from
+ * the database the first time, then as announced), or 0 without live routes. A page's own post
+ * version is a resume point too, but for an old post on a busy site the whole site since would
+ * be replayed (or, past REPLAY_MAX, every thread told to reload): the list gives the later.
+ */
+export async function eventsHead(store: Store, siteId: string): Promise<number> {
+  const head = heads.get(store);
+  if (!head) return 0;
+  let seq = head.get(siteId);
+  if (seq === undefined) {
+    seq = await store.eventsHead(siteId);
+    // Announcements that arrived meanwhile may be later.
+    if (seq > (head.get(siteId) ?? 0)) head.set(siteId, seq);
+  }
+  return seq;
+}
+
 function frame(event: string, id: number | null, data: unknown): string {
   return `${id === null ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
@@ -70,7 +94,10 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   // then written to every stream of its site. Reads run at once, writes in the events' order,
   // so the last frame about a comment always carries its latest state.
   let order: Promise<unknown> = Promise.resolve();
+  const head = new Map<string, number>();
+  heads.set(store, head);
   const onComment = (event: CommentEvent) => {
+    if (event.seq > (head.get(event.siteId) ?? 0)) head.set(event.siteId, event.seq);
     if (![...streams].some((stream) => stream.siteId === event.siteId)) return;
     const reading = message(event).catch(() => null);
     order = order
@@ -89,6 +116,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   // Streams never go idle by themselves: end them so that shutdown is not held up.
   app.addHook('preClose', async () => {
     unsubscribe();
+    heads.delete(store);
     clearInterval(heartbeat);
     for (const stream of streams) stream.reply.raw.end();
     streams.clear();
@@ -146,7 +174,8 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
       streams.add(stream);
       raw.on('close', () => streams.delete(stream));
 
-      if (!Number.isSafeInteger(lastId) || lastId <= 0) return;
+      // 0 too: a page of a site without events yet.
+      if (!Number.isSafeInteger(lastId) || lastId < 0) return;
       stream.held = [];
       let replay: [number, string | null][] = [];
       try {

@@ -1024,6 +1024,17 @@ export class PostgresStore implements Store {
     });
   }
 
+  eventsHead(siteId: string): Promise<number> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ seq: string }>(
+        `SELECT greatest((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = $1),
+                         (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = $1)) AS seq`,
+        [siteId],
+      );
+      return Number(rows[0]!.seq);
+    });
+  }
+
   commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {
     return this.#track(async () => {
       const { rows } = await this.#pool.query<{

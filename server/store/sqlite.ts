@@ -514,6 +514,9 @@ function prepareStatements(db: Database.Database) {
       [string, number, number],
       { seq: number; comment_id: string; post_url: string; change: CommentChange['change']; created: number }
     >('SELECT * FROM comment_changes WHERE site_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    eventsHead: db.prepare<[string, string], { seq: number }>(`
+      SELECT max((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = ?),
+                 (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = ?)) AS seq`),
   };
 }
 
@@ -1278,6 +1281,10 @@ export class SqliteStore implements Store {
         'DELETE FROM reports WHERE NOT EXISTS (SELECT 1 FROM comments c WHERE c.site_id = reports.site_id AND c.id = reports.comment_id AND c.deleted = 0)',
       );
     });
+  }
+
+  async eventsHead(siteId: string): Promise<number> {
+    return this.#stmts.eventsHead.get(siteId, siteId)!.seq;
   }
 
   async commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {

@@ -253,6 +253,8 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationS
    * `seq` order, `limit` at a time after `afterSeq`: what a reconnecting live client missed.
    */
   commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]>;
+  /** The highest `seq` of the site's comments and changes (0 for none): its latest live event, or later. */
+  eventsHead(siteId: string): Promise<number>;
   /**
    * Stores a comment exactly once per (siteId, id). Creates the post record on first use.
    * `maxDepth` bounds `parent.depth + 1`.

@@ -178,7 +178,7 @@ export class CommentThreadElement extends BlogtalkElement {
   #settle(load: Load, result: { value?: CommentPage; error?: unknown }): void {
     if (this.#list !== load) return;
     Object.assign(load, result, { done: true });
-    if (result.value) this.#listen(result.value.post.url);
+    if (result.value) this.#listen(result.value.post.url, result.value.events);
     if (result.value?.editWindow) this.#editor.window = result.value.editWindow;
     this.requestUpdate();
     void this.#reveal(true);
@@ -444,12 +444,13 @@ export class CommentThreadElement extends BlogtalkElement {
   }
 
   /** New comments on this post from the server's live stream (not with a custom backend). */
-  #listen(post: string): void {
+  #listen(post: string, from?: number): void {
     this.#unlisten?.();
     const server = this.backend ? null : resolveServer(this.server);
     this.#unlisten = server
       ? listenLive(server, {
           post,
+          from,
           comment: (comment) => this.#arrive(comment),
           change: (id, comment) => this.#change(id, comment),
           reload: () => this.#retry(),

@@ -81,6 +81,8 @@ export interface CommentPage {
   editWindow?: number;
   /** True when the post takes no new comments (present only then). */
   closed?: boolean;
+  /** The live stream's event id this page is current up to: open the stream from it. */
+  events?: number;
 }
 
 /** `POST /api/v1/comments` with header `Idempotency-Key: <id>`. */

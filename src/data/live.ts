@@ -1,14 +1,18 @@
 /**
  * Live updates from a blogtalk server — new, edited and deleted comments: one `EventSource` per
- * server and site, shared by every thread of that site on the page. It resumes from the last event id after a drop (the
- * browser's own reconnect) and after a pause: a hidden tab lets its stream go after a minute
- * and opens a new one, from where it left off, when it is shown again.
+ * server and site, shared by every thread of that site on the page. It opens from the event id
+ * its threads' first pages are current up to (the list's `events`), so nothing posted, edited or
+ * deleted while a page was on its way is missed. It resumes from the last event id after a drop
+ * (the browser's own reconnect) and after a pause: a hidden tab lets its stream go after a
+ * minute and opens a new one, from where it left off, when it is shown again.
  */
 import type { Comment } from './api-types.js';
 
 export interface LiveListener {
   /** The canonical URL of the post whose comments this listener wants. */
   post: string;
+  /** The event id its first page is current up to (the list's `events`): nothing after it is missed. */
+  from?: number;
   comment(comment: Comment): void;
   /** A comment was edited or deleted: how it now reads, or null when it is gone. */
   change(id: string, comment: Comment | null): void;
@@ -16,19 +20,31 @@ export interface LiveListener {
   reload(): void;
 }
 
+type Data = Comment & { comment?: Comment };
+
 /** How long a hidden tab keeps its stream open. */
 const HIDDEN_GRACE_MS = 60_000;
 /** After the server refuses the stream (not a drop: an error status), wait this long at first. */
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 5 * 60_000;
-/** How many comment ids to remember for dropping the replays a resume may repeat. */
-const SEEN_MAX = 2_000;
+/** How many recent events to keep for a thread that joins an open stream, to catch up from its page. */
+const RECENT_MAX = 200;
+/** Streams that were told to reload: their threads' pages are too old to resume from. */
+const reloaded = new Set<string>();
+
+function deliver(listener: LiveListener, type: string, data: Data): void {
+  if (listener.post !== data.post) return;
+  if (type === 'comment') listener.comment(data);
+  else listener.change(data.id, type === 'edit' ? data : (data.comment ?? null));
+}
 
 class LiveChannel {
   readonly listeners = new Set<LiveListener>();
   #source: EventSource | null = null;
   #lastId = '';
-  #seen = new Set<string>();
+  /** The events since `#from` this connection delivered, in order: a joining thread catches up from them. */
+  #recent: [seq: number, type: string, data: Data][] = [];
+  #from = Infinity;
   #retryMs = FIRST_RETRY_MS;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #hiddenTimer: ReturnType<typeof setTimeout> | undefined;
@@ -40,10 +56,26 @@ class LiveChannel {
 
   add(listener: LiveListener): void {
     this.listeners.add(listener);
-    if (this.listeners.size === 1) {
-      document.addEventListener('visibilitychange', this.#onVisibility);
-      if (!document.hidden) this.#open();
+    // Resume from the listener's page (the earliest page when several wait): what was posted,
+    // edited or deleted since its page was read is replayed. Comments a listener already has
+    // are dropped by its thread; an edit or delete applied twice reads the same.
+    const from = reloaded.has(this.url) ? undefined : listener.from;
+    let open = this.listeners.size === 1;
+    if (from !== undefined) {
+      if (!this.#source) {
+        if (!this.#lastId || from < +this.#lastId) this.#lastId = String(from);
+      } else if (from < this.#from) {
+        // The open stream started after this page was read: start again from the page.
+        this.#lastId = String(from);
+        this.#source.close();
+        this.#source = null;
+        open = true;
+      } else {
+        for (const [seq, type, data] of this.#recent) if (seq > from) deliver(listener, type, data);
+      }
     }
+    if (this.listeners.size === 1) document.addEventListener('visibilitychange', this.#onVisibility);
+    if (open && !document.hidden) this.#open();
   }
 
   remove(listener: LiveListener): void {
@@ -64,6 +96,8 @@ class LiveChannel {
     clearTimeout(this.#retryTimer);
     const resume = this.#lastId ? `&last-event-id=${encodeURIComponent(this.#lastId)}` : '';
     const source = (this.#source = new EventSource(this.url + resume));
+    this.#from = this.#lastId ? +this.#lastId : Infinity;
+    this.#recent = [];
     source.addEventListener('open', () => {
       this.#retryMs = FIRST_RETRY_MS;
     });
@@ -72,26 +106,19 @@ class LiveChannel {
       source.addEventListener(type, (event) => {
         const message = event as MessageEvent<string>;
         if (message.lastEventId) this.#lastId = message.lastEventId;
-        let data: Comment & { comment?: Comment };
+        let data: Data;
         try {
           data = JSON.parse(message.data);
         } catch {
           return;
         }
-        const { id } = data;
-        if (type === 'comment') {
-          if (this.#seen.has(id)) return;
-          this.#seen.add(id);
-          if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value!);
-        }
-        for (const listener of this.listeners) {
-          if (listener.post !== data.post) continue;
-          if (type === 'comment') listener.comment(data);
-          else listener.change(id, type === 'edit' ? data : (data.comment ?? null));
-        }
+        this.#recent.push([+message.lastEventId, type, data]);
+        if (this.#recent.length > RECENT_MAX) this.#from = Math.max(this.#from, this.#recent.shift()![0]);
+        for (const listener of this.listeners) deliver(listener, type, data);
       });
     }
     source.addEventListener('reload', () => {
+      reloaded.add(this.url);
       for (const listener of this.listeners) listener.reload();
     });
     source.addEventListener('error', () => {

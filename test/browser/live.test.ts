@@ -8,10 +8,7 @@ import type { Comment } from '../../src/data/api-types.js';
 import type { CommentThreadElement } from '../../src/index.js';
 import { $, $$, bodies, heading, newPost, seed, server, text, until, writeComment } from './helpers.js';
 
-/**
- * The thread opens its stream after its first page has loaded, without a point to resume
- * from: what happens in between is not replayed. So tests change things once it is open.
- */
+/** Every stream the widget opens. */
 const sources: EventSource[] = [];
 const NativeEventSource = EventSource;
 window.EventSource = class extends NativeEventSource {
@@ -22,6 +19,24 @@ window.EventSource = class extends NativeEventSource {
 };
 const streamOpen = () =>
   until(() => sources.at(-1)?.readyState === NativeEventSource.OPEN, 'the live stream open');
+
+/**
+ * Run once a thread's page of comments has been read by the server and before the thread has
+ * it (so before its stream opens): what happens then is in the gap between page and stream.
+ */
+let inGap: ((post: string) => Promise<void>) | null = null;
+const nativeFetch = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const res = await nativeFetch(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+  const post = url.pathname === '/api/v1/comments' ? url.searchParams.get('post') : null;
+  const gap = inGap;
+  if (post && gap) {
+    inGap = null;
+    await gap(post);
+  }
+  return res;
+};
 
 /** Another reader's comment, posted as a guest through the API; with its edit token. */
 async function seedEditable(post: string, body: string, parent: string | null = null) {
@@ -67,6 +82,53 @@ describe('live updates', () => {
     expect(bodies(thread)).to.deep.equal(['first', 'posted while you read']);
     expect(heading(thread)).to.contain('2 Responses');
     expect(showButton(thread)).to.equal(undefined);
+  });
+
+  it('shows what was posted and edited between the first page and its stream opening, once, without a reload', async () => {
+    const post = newPost('live-gap');
+    const first = await seedEditable(post, 'as first written');
+    const opened = sources.length;
+    inGap = async () => {
+      expect(sources.length).to.equal(opened, 'no stream open yet');
+      await seed(post, { name: 'Bob', body: 'posted in the gap' });
+      await change(first, 'edited in the gap');
+    };
+    const thread = await fixture<CommentThreadElement>(html`<comment-thread post=${post} server=${server}></comment-thread>`);
+    await until(() => bodies(thread)[0] === 'edited in the gap', 'the edit shown', 10_000);
+    await until(() => showButton(thread), 'the new-response button', 10_000);
+    expect(inGap).to.equal(null, 'the page was held');
+    expect(text(showButton(thread))).to.equal('Show 1 new response');
+    expect(bodies(thread)).to.deep.equal(['edited in the gap']);
+    await expect(thread).to.be.accessible();
+    showButton(thread)!.click();
+    await until(() => bodies(thread).length === 2, 'the new comment shown');
+    expect(bodies(thread)).to.deep.equal(['edited in the gap', 'posted in the gap']);
+    expect(heading(thread)).to.contain('2 Responses');
+    // Nothing comes twice: the live stream goes on, and a later comment is the only new one.
+    await streamOpen();
+    await seed(post, { name: 'Dan', body: 'later' });
+    await until(() => showButton(thread), 'the next new-response button', 10_000);
+    expect(text(showButton(thread))).to.equal('Show 1 new response');
+    expect(bodies(thread)).to.deep.equal(['edited in the gap', 'posted in the gap']);
+  });
+
+  it('catches up a thread that joins an open stream with what its page missed', async () => {
+    const site = newPost('live-join');
+    const other = `${site}-other`;
+    const thread = await fixture<CommentThreadElement>(html`<comment-thread post=${site} server=${server}></comment-thread>`);
+    await streamOpen();
+    const opened = sources.length;
+    inGap = async () => {
+      // The first thread's stream has it before the second thread joins.
+      const streamed = new Promise((resolve) => sources.at(-1)!.addEventListener('comment', resolve, { once: true }));
+      await seed(other, { name: 'Bob', body: 'posted while the second page was on its way' });
+      await streamed;
+    };
+    const second = await fixture<CommentThreadElement>(html`<comment-thread post=${other} server=${server}></comment-thread>`);
+    await until(() => showButton(second), 'the new-response button on the second thread', 10_000);
+    expect(text(showButton(second))).to.equal('Show 1 new response');
+    expect(sources.length).to.equal(opened, 'one stream for the site');
+    expect(showButton(thread)).to.equal(undefined, 'not for the first thread');
   });
 
   it("does not announce the writer's own comment as new", async () => {

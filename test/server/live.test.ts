@@ -205,6 +205,62 @@ describe('live updates (Server-Sent Events)', () => {
     }
   });
 
+  it("gives each page the site's latest event id, a point its stream resumes from without a gap", async () => {
+    const { url } = await sqliteApp();
+    const list = async (post: string) => {
+      const res = await fetch(`${url}/api/v1/comments?post=${encodeURIComponent(post)}`);
+      assert.equal(res.status, 200);
+      return { etag: res.headers.get('etag'), page: (await res.json()) as { events?: number; comments: Comment[] } };
+    };
+    const empty = await list(`${blog}/g/`);
+    assert.equal(empty.page.events, 0, 'a site without events yet');
+    const watcher = await events(url);
+    try {
+      const first = await postEditable(url, `${blog}/g/`, 'on the page');
+      const fromEmpty = await events(url, blog, { 'last-event-id': '0' });
+      try {
+        const replayed = await fromEmpty.waitFor((e) => e.event === 'comment');
+        assert.equal(JSON.parse(replayed.data).id, first.comment.id, 'resumed from an empty page');
+      } finally {
+        fromEmpty.close();
+      }
+      const announced = await watcher.waitFor((e) => e.event === 'comment');
+      const before = await list(`${blog}/g/`);
+      assert.equal(before.page.events, Number(announced.id), "the post's own latest event");
+      // Another post moves the site on: the cached page of this one still resumes from its own
+      // (valid: the page has not changed) until the site is far enough ahead to renew it.
+      await postComment(url, `${blog}/elsewhere/`, 'another post');
+      const cached = await list(`${blog}/g/`);
+      assert.equal(cached.etag, before.etag, 'the same page');
+      assert.equal(cached.page.events, before.page.events);
+      for (let i = 0; i < 200; i++) await postComment(url, `${blog}/elsewhere/`, `busy ${i}`);
+      const busy = await watcher.waitFor((e) => e.event === 'comment' && JSON.parse(e.data).body === 'busy 199');
+      const renewed = await list(`${blog}/g/`);
+      assert.equal(renewed.etag, before.etag, 'still the same page');
+      assert.equal(renewed.page.events, Number(busy.id), "renewed to the site's latest");
+      assert.deepEqual(renewed.page.comments, before.page.comments);
+      assert.equal((await list(`${other}/g/`)).page.events, 0, "another site's events are not this one's");
+
+      // Posted and edited after the page was read, before its stream opened: replayed from it.
+      const added = await postEditable(url, `${blog}/g/`, 'posted in the gap');
+      await change(url, first, 'edited in the gap');
+      const stream = await events(url, blog, { 'last-event-id': String(renewed.page.events) });
+      try {
+        await stream.waitFor((e) => e.event === 'edit');
+        const fresh = stream.events.filter((e) => Number(e.id) > renewed.page.events!);
+        assert.deepEqual(
+          fresh.map((e) => `${e.event} ${JSON.parse(e.data).id}`),
+          [`comment ${added.comment.id}`, `edit ${first.comment.id}`],
+        );
+        assert.equal(JSON.parse(fresh[1]!.data).body, 'edited in the gap');
+      } finally {
+        stream.close();
+      }
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('refuses an unknown site and a page origin the site does not allow', async () => {
     const { url } = await sqliteApp();
     const unknown = await fetch(`${url}/api/v1/events?site=${encodeURIComponent('https://nope.example')}`);

@@ -579,8 +579,11 @@ function storeContract(
         assert.deepEqual((await store.commentChanges(siteId, 0, 1)).map((c) => c.seq), seqs.slice(0, 1));
         const other = await freshSite(store);
         assert.deepEqual(await store.commentChanges(other.siteId, 0, 10), [], "another site's changes are its own");
+        assert.equal(await store.eventsHead(siteId), seqs[2], "the site's latest event is its last change");
+        assert.equal(await store.eventsHead(other.siteId), 0, 'a site without comments has none');
         const later = await create(store, newComment(siteId, postUrl));
         assert.ok(later.seq > seqs[2]!, 'a new comment never reuses a change’s seq');
+        assert.equal(await store.eventsHead(siteId), later.seq, 'then its latest comment');
       } finally {
         stop();
       }
