@@ -140,6 +140,8 @@ describe('<comment-thread> navigation', function () {
       html`<comment-thread lang="ar" post=${post} server=${server} page-title="عنوان"></comment-thread>`,
     );
     await until(() => bodies(element).length === 1, 'loaded');
+    // The Arabic catalog is fetched on demand (English, left to right, meanwhile).
+    await until(() => heading(element) === 'رد واحد على «عنوان»', 'the Arabic catalog');
     const part = $(element, '[part~="thread"]');
     expect(part.getAttribute('dir')).to.equal('rtl');
     expect(part.getAttribute('lang')).to.equal('ar');
