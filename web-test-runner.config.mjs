@@ -103,7 +103,7 @@ function blogtalkServer() {
       await srv?.close();
     },
     async executeCommand({ command, payload }) {
-      if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, payload.owns);
+      if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, { owns: payload.owns });
       // `blogtalk-clock` { shift: ms } moves the server's clock (0 puts it back).
       if (command === 'blogtalk-clock') return srv.shiftClock(payload.shift), true;
       // Sign-in for likes: a hand-off code for the page to redeem ({ name, origin }), or a like
@@ -111,7 +111,7 @@ function blogtalkServer() {
       if (command === 'blogtalk-auth') {
         const { like } = payload;
         if (like) return srv.like(like.name, like.post, like.comment, like.website).then(() => true);
-        return srv.signInCode(payload.name, payload.origin, payload.picture);
+        return srv.signIn(payload.name, { origin: payload.origin, picture: payload.picture });
       }
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);

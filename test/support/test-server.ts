@@ -19,15 +19,11 @@ export interface TestServer {
   shiftClock(ms: number): void;
   close(): Promise<void>;
   /**
-   * Makes a user (owning the given sites) and a sign-in hand-off code for the first allowed
-   * origin, which the page redeems (`redeem` in src/data/session.ts) for a session cookie.
+   * Signs `name` in, as after a real sign-in: a user made on first use (owning `owns`), and a
+   * hand-off code for a page on `origin` (default: the first allowed origin) to redeem
+   * (`POST /api/v1/auth/redeem`, `redeem` in src/data/session.ts) for the session cookie.
    */
-  signIn(name: string, owns?: string[]): Promise<string>;
-  /**
-   * A hand-off code signing `name` in (a user made on first use), for a page on `origin` to
-   * redeem (`POST /api/v1/auth/redeem`) for the session cookie, as after a real sign-in.
-   */
-  signInCode(name: string, origin: string, picture?: string | null): Promise<string>;
+  signIn(name: string, options?: { origin?: string; owns?: string[]; picture?: string | null }): Promise<string>;
   /** `name`, signed in on a session of their own, likes `post` (or one of its comments) through the API. */
   like(name: string, post: string, comment?: string | null, website?: string | null): Promise<void>;
 }
@@ -73,13 +69,14 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    async signInCode(name, origin, picture = null) {
+    async signIn(name, { origin = options.allowedOrigins[0] ?? null, owns = [], picture = null } = {}) {
       const code = randomToken();
       const { id } = await user(name, null, picture);
+      for (const site of owns) await store.setSiteOwner(site, id, true);
       const expires = new Date(Date.now() + 60_000);
       await store.putOneTimeCode({
         ...{ hash: hashToken(code), purpose: 'handoff', siteId: 'test', userId: id },
-        ...{ origin, nonce: null, data: null, expires },
+        ...{ origin, nonce: null, data: JSON.stringify({ provider: 'test' }), expires },
       });
       return code;
     },
@@ -97,27 +94,6 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       if (!response.ok) throw new Error(`like failed: ${response.status} ${await response.text()}`);
     },
     blogOrigin: testBlogOrigin,
-    async signIn(name, owns = []) {
-      const now = new Date();
-      const user = await store.upsertUser(
-        { issuer: 'https://test.invalid', subject: randomToken(9), name, picture: null, website: null, email: null },
-        randomToken(9),
-        now,
-      );
-      for (const site of owns) await store.setSiteOwner(site, user.id, true);
-      const code = randomToken();
-      await store.putOneTimeCode({
-        hash: hashToken(code),
-        purpose: 'handoff',
-        siteId: 'test',
-        userId: user.id,
-        origin: options.allowedOrigins[0] ?? null,
-        nonce: null,
-        data: JSON.stringify({ provider: 'test' }),
-        expires: new Date(now.getTime() + 60_000),
-      });
-      return code;
-    },
     shiftClock(ms) {
       offset = ms;
     },
