@@ -514,6 +514,9 @@ function prepareStatements(db: Database.Database) {
       [string, number, number],
       { seq: number; comment_id: string; post_url: string; change: CommentChange['change']; created: number }
     >('SELECT * FROM comment_changes WHERE site_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    moderationSettings: db.prepare<[string, string], { policy: ModerationPolicy | null; max_links: number | null; closed: number }>(
+      'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = ? AND post_url = ?',
+    ),
     eventsHead: db.prepare<[string, string], { seq: number }>(`
       SELECT max((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = ?),
                  (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = ?)) AS seq`),
@@ -1138,11 +1141,8 @@ export class SqliteStore implements Store {
   // --- moderation -----------------------------------------------------------------------------
 
   async moderationSettings(siteId: string, postUrl: string | null): Promise<ModerationSettings> {
-    const row = this.#db
-      .prepare<[string, string], { policy: ModerationPolicy | null; max_links: number | null; closed: number }>(
-        'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = ? AND post_url = ?',
-      )
-      .get(siteId, postUrl ?? '');
+    // Read on every new comment (twice): a prepared statement, not one prepared per call.
+    const row = this.#stmts.moderationSettings.get(siteId, postUrl ?? '');
     return row ? { policy: row.policy, maxLinks: row.max_links, closed: row.closed === 1 } : { ...NO_MODERATION_SETTINGS };
   }
 
