@@ -276,7 +276,10 @@ export class CommentThreadElement extends BlogtalkElement {
         if (!this._own.some((own) => own.comment.id === comment.id)) this._own = [...this._own, { post, comment }];
         // A guest's edit token moves from the outbox record to the token store before the record goes.
         const token = record.request.editToken;
-        void (token ? this.#editor.keep(comment, token) : Promise.resolve()).then(() => outbox.remove(record.id));
+        const kept = token ? this.#editor.keep(comment, token) : Promise.resolve();
+        // A held comment stays (until the sent records expire) so its writer still sees it,
+        // "awaiting moderation", after a reload; the thread shows the server's copy once approved.
+        if (comment.status !== 'pending') void kept.then(() => outbox.remove(record.id));
         if (before && before !== 'sent') {
           this.#composer.posted(comment);
           this.dispatchEvent(new CommentPostedEvent(comment));

@@ -74,5 +74,12 @@ describe('spam checks in the composer', () => {
     expect(page.total).to.equal(0);
     expect(page.comments).to.deep.equal([]);
     await sendKeys({ press: 'Tab' }); // nothing breaks on the keyboard afterwards
+
+    // After a reload its writer still sees it waiting (kept in this browser, not sent again).
+    element.remove();
+    const again = await thread(post, backend);
+    await until(() => bodies(again).includes('Cheap pills'), 'still shown after a reload');
+    expect($(again, '.comment .status').textContent?.trim()).to.equal('Your comment is awaiting moderation.');
+    expect(backend.sent).to.have.length(1);
   });
 });
