@@ -67,6 +67,13 @@ export interface AppOptions {
   outbound?: GuardedFetchOptions;
 }
 
+/**
+ * How long edits and deletes are kept for live replay (`Last-Event-ID`). A page whose live
+ * connection was down longer than this still gets the new comments it missed, but not older
+ * edits and deletes until it is reloaded.
+ */
+const CHANGES_KEPT_MS = 30 * 24 * 3600_000;
+
 const textProblemMessages = {
   nul_character: 'Text may not contain NUL characters.',
   invalid_utf8: 'The request is not valid UTF-8.',
@@ -227,10 +234,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     ...(options.auth?.email ? { email: options.auth.email } : {}),
   });
-  // Expired sessions, codes and sign-ins are removed now and then.
+  // Expired sessions, codes and sign-ins are removed now and then, and so are edits and deletes
+  // older than a live client could still be catching up on.
   const purge = setInterval(() => {
     void store.purgeExpiredAuth(now()).catch(() => {});
     void store.purgeReports(new Date(now().getTime() - REPORTER_KEPT_MS)).catch(() => {});
+    void store.purgeCommentChanges(new Date(now().getTime() - CHANGES_KEPT_MS)).catch(() => {});
   }, 10 * 60_000);
   purge.unref();
   await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });

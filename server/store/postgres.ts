@@ -1024,6 +1024,13 @@ export class PostgresStore implements Store {
     });
   }
 
+  purgeCommentChanges(before: Date): Promise<number> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query('DELETE FROM comment_changes WHERE created < $1', [before]);
+      return rowCount ?? 0;
+    });
+  }
+
   eventsHead(siteId: string): Promise<number> {
     return this.#track(async () => {
       const { rows } = await this.#pool.query<{ seq: string }>(

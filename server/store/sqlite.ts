@@ -1283,6 +1283,12 @@ export class SqliteStore implements Store {
     });
   }
 
+  purgeCommentChanges(before: Date): Promise<number> {
+    return this.#enqueue(
+      () => this.#db.prepare<[number]>('DELETE FROM comment_changes WHERE created < ?').run(before.getTime()).changes,
+    );
+  }
+
   async eventsHead(siteId: string): Promise<number> {
     return this.#stmts.eventsHead.get(siteId, siteId)!.seq;
   }

@@ -253,6 +253,8 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationS
    * `seq` order, `limit` at a time after `afterSeq`: what a reconnecting live client missed.
    */
   commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]>;
+  /** Forgets edits and deletes recorded before `before` (live replay reaches back no further); returns how many. */
+  purgeCommentChanges(before: Date): Promise<number>;
   /** The highest `seq` of the site's comments and changes (0 for none): its latest live event, or later. */
   eventsHead(siteId: string): Promise<number>;
   /**

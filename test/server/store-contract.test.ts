@@ -584,6 +584,10 @@ function storeContract(
         const later = await create(store, newComment(siteId, postUrl));
         assert.ok(later.seq > seqs[2]!, 'a new comment never reuses a change’s seq');
         assert.equal(await store.eventsHead(siteId), later.seq, 'then its latest comment');
+
+        assert.ok((await store.purgeCommentChanges(at(4))) >= 1, 'the change made before the cut is forgotten');
+        assert.deepEqual((await store.commentChanges(siteId, 0, 10)).map((c) => c.seq), seqs.slice(1), 'later ones are kept');
+        assert.equal(await store.eventsHead(siteId), later.seq, 'the head does not move back');
       } finally {
         stop();
       }
