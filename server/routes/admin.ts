@@ -525,7 +525,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       if (commentId !== undefined) {
         const comment = await commentOf(site, commentId);
         label = comment.authorName || null;
-        value = kind === 'user' ? (comment.userId ?? null) : kind === 'email' ? (comment.authorEmail?.toLowerCase() ?? null) : (comment.authorIp ?? null);
+        value =
+          kind === 'user'
+            ? (comment.userId ?? null)
+            : kind === 'email'
+              ? (comment.authorEmail?.toLowerCase() ?? null)
+              : comment.authorIp
+                ? canonicalAddress(comment.authorIp) // `::ffff:192.0.2.1` is blocked as `192.0.2.1`
+                : null;
         if (!value) {
           const what = kind === 'user' ? 'was not written by a signed-in account' : kind === 'email' ? 'has no email address' : 'no longer has an address (it is kept only for a while)';
           throw new HttpError(400, `no_${kind}`, `That comment ${what}.`);

@@ -547,6 +547,12 @@ function prepareStatements(db: Database.Database) {
     moderationSettings: db.prepare<[string, string], { policy: ModerationPolicy | null; max_links: number | null; closed: number }>(
       'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = ? AND post_url = ?',
     ),
+    isBlocked: db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM blocks WHERE site_id = ? AND key IN (SELECT value FROM json_each(?)) LIMIT 1',
+    ),
+    spamSettings: db.prepare<[string], { ip_retention_days: number | null; akismet_key: string | null; akismet_blog: string | null }>(
+      "SELECT ip_retention_days, akismet_key, akismet_blog FROM moderation_settings WHERE site_id = ? AND post_url = ''",
+    ),
     eventsHead: db.prepare<[string, string], { seq: number }>(`
       SELECT max((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = ?),
                  (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = ?)) AS seq`),
@@ -1348,11 +1354,8 @@ export class SqliteStore implements Store {
 
   async isBlocked(siteId: string, keys: { kind: BlockKind; value: string }[]): Promise<boolean> {
     if (!keys.length) return false;
-    return (
-      this.#db
-        .prepare<[string, string]>('SELECT 1 FROM blocks WHERE site_id = ? AND key IN (SELECT value FROM json_each(?)) LIMIT 1')
-        .get(siteId, JSON.stringify(keys.map((k) => `${k.kind}:${k.value}`))) !== undefined
-    );
+    // Read on every new comment: a prepared statement, not one prepared per call.
+    return this.#stmts.isBlocked.get(siteId, JSON.stringify(keys.map((k) => `${k.kind}:${k.value}`))) !== undefined;
   }
 
   setPinned(siteId: string, id: string, pinned: boolean, maxPerPost: number, now: Date): Promise<PinResult> {
@@ -1378,11 +1381,7 @@ export class SqliteStore implements Store {
   }
 
   async spamSettings(siteId: string): Promise<SpamSettings> {
-    const row = this.#db
-      .prepare<[string], { ip_retention_days: number | null; akismet_key: string | null; akismet_blog: string | null }>(
-        "SELECT ip_retention_days, akismet_key, akismet_blog FROM moderation_settings WHERE site_id = ? AND post_url = ''",
-      )
-      .get(siteId);
+    const row = this.#stmts.spamSettings.get(siteId);
     return row
       ? { ipRetentionDays: row.ip_retention_days, akismetKey: row.akismet_key, akismetBlog: row.akismet_blog }
       : { ...NO_SPAM_SETTINGS };

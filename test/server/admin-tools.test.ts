@@ -199,6 +199,12 @@ for (const [name, skip, open] of [
     assert.equal(network.json().block.value, '2001:db8:aa::/48');
     assert.equal((await write(postUrl, 'Inside', { ip: '2001:db8:aa:1::9' })).statusCode, 403);
     assert.equal((await write(postUrl, 'Outside', { ip: '2001:db8:ab::9' })).statusCode, 201);
+    // An IPv4 client of a dual-stack listener arrives as an IPv4-mapped IPv6 address.
+    const mapped = await write(postUrl, 'Mapped', { ip: '::ffff:192.0.2.60' });
+    assert.equal((await post('blocks', { site: 'tools', kind: 'address', comment: mapped.json().id })).json().block.value, '192.0.2.60');
+    assert.equal((await write(postUrl, 'Mapped again', { ip: '::ffff:192.0.2.60' })).statusCode, 403);
+    assert.equal((await write(postUrl, 'Plain', { ip: '192.0.2.60' })).statusCode, 403);
+    assert.deepEqual((await post('blocks/remove', { site: 'tools', kind: 'address', value: '::ffff:192.0.2.60' })).json(), { removed: true });
     const bad = await post('blocks', { site: 'tools', kind: 'address', value: '10.0.0.0/4' });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'address_invalid');
