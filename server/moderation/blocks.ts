@@ -1,8 +1,9 @@
 /**
  * Blocks: a site's owner refuses new comments from a signed-in author (their user id), a guest
  * email, or an address — one address, or a network as `address/prefix` (IPv4 /8–/32, IPv6
- * /16–/128). The store matches exact keys only, so a new comment's address is turned into the
- * keys of every network that holds it (at most 113), and one indexed lookup answers.
+ * /16–/128 in steps of 4, on hex-digit boundaries). The store matches exact keys only, so a new
+ * comment's address is turned into the keys of every network that holds it (25 for IPv4, 29
+ * for IPv6), and one indexed lookup answers.
  *
  * A blocked writer gets 403 `blocked` and no more detail: not which of the three matched, so a
  * block cannot be probed. (Keeping the comment as spam instead would hide the block from honest
@@ -19,6 +20,8 @@ export const BLOCKED_MESSAGE = 'You cannot comment on this site.';
 
 const V4_MIN_PREFIX = 8;
 const V6_MIN_PREFIX = 16;
+/** IPv6 networks end on a hex digit: fewer keys to look up for each new comment (29, not 113). */
+const V6_PREFIX_STEP = 4;
 
 /** `::ffff:1.2.3.4` is judged (and stored) as `1.2.3.4`. */
 function unmap(address: string): string {
@@ -26,32 +29,39 @@ function unmap(address: string): string {
   return mapped ? mapped[1]! : address;
 }
 
-function v4ToBig(address: string): bigint {
-  return address.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n);
-}
-
-function bigToV4(n: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((n >> shift) & 255n)).join('.');
-}
-
-function v6ToBig(address: string): bigint {
+/** An address as 16-bit groups (2 for IPv4, 8 for IPv6), or null. */
+function groupsOf(address: string): number[] | null {
+  const family = isIP(address);
+  if (family === 4) {
+    const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
+    return [(a << 8) | b, (c << 8) | d];
+  }
+  if (family !== 6) return null;
   let text = address.toLowerCase();
   // A trailing dotted IPv4 part becomes two groups.
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
-    const v4 = v4ToBig(dotted[1]!);
-    text = text.slice(0, -dotted[1]!.length) + `${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+    const [hi, lo] = groupsOf(dotted[1]!)!;
+    text = `${text.slice(0, -dotted[1]!.length)}${hi!.toString(16)}:${lo!.toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
   const left = head ? head.split(':') : [];
   const right = tail === undefined ? [] : tail ? tail.split(':') : [];
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return groups.reduce((n, group) => (n << 16n) | BigInt(parseInt(group, 16)), 0n);
+  return groups.map((group) => parseInt(group, 16));
 }
 
-/** RFC 5952 text: lowercase, the longest run of zero groups (two or more) as `::`. */
-function bigToV6(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+/** The groups with every bit after the first `prefix` cleared. */
+function masked(groups: number[], prefix: number): number[] {
+  return groups.map((group, i) => {
+    const keep = Math.min(16, Math.max(0, prefix - 16 * i));
+    return keep === 16 ? group : group & ((0xffff << (16 - keep)) & 0xffff);
+  });
+}
+
+/** IPv4 dotted text, or RFC 5952 IPv6 text (lowercase, the longest run of two or more zero groups as `::`). */
+function textOf(groups: number[]): string {
+  if (groups.length === 2) return [groups[0]! >> 8, groups[0]! & 255, groups[1]! >> 8, groups[1]! & 255].join('.');
   let best = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
@@ -69,42 +79,34 @@ function bigToV6(n: bigint): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
 }
 
-function masked(n: bigint, bits: number, prefix: number): bigint {
-  const hostBits = BigInt(bits - prefix);
-  return (n >> hostBits) << hostBits;
-}
-
 /**
  * The canonical form of an address or network an owner typed (`203.0.113.7`, `203.0.113.0/24`,
- * `2001:db8::/48`), or null when it is neither or the network is wider than /8 (IPv4) or /16
- * (IPv6). A network's host bits are cleared; a full-length prefix is the plain address.
+ * `2001:db8::/48`), or null when it is neither, the network is wider than /8 (IPv4) or /16
+ * (IPv6), or an IPv6 prefix is not a multiple of 4. A network's host bits are cleared; a
+ * full-length prefix is the plain address.
  */
 export function canonicalAddress(raw: string): string | null {
   const match = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(raw.trim());
   if (!match) return null;
-  const address = unmap(match[1]!.replace(/^\[|\]$/g, ''));
-  const family = isIP(address);
-  if (family === 0) return null;
-  const bits = family === 4 ? 32 : 128;
+  const groups = groupsOf(unmap(match[1]!.replace(/^\[|\]$/g, '')));
+  if (!groups) return null;
+  const bits = groups.length * 16;
   const prefix = match[2] === undefined ? bits : Number(match[2]);
-  if (prefix > bits || prefix < (family === 4 ? V4_MIN_PREFIX : V6_MIN_PREFIX)) return null;
-  const n = masked(family === 4 ? v4ToBig(address) : v6ToBig(address), bits, prefix);
-  const text = family === 4 ? bigToV4(n) : bigToV6(n);
+  if (prefix > bits || prefix < (bits === 32 ? V4_MIN_PREFIX : V6_MIN_PREFIX)) return null;
+  if (bits === 128 && prefix % V6_PREFIX_STEP !== 0) return null;
+  const text = textOf(masked(groups, prefix));
   return prefix === bits ? text : `${text}/${prefix}`;
 }
 
 /** The block keys that would refuse this address: the address itself and every network holding it. */
 export function addressKeys(address: string): string[] {
-  const plain = unmap(address);
-  const family = isIP(plain);
-  if (family === 0) return [];
-  const bits = family === 4 ? 32 : 128;
-  const n = family === 4 ? v4ToBig(plain) : v6ToBig(plain);
-  const keys: string[] = [];
-  for (let prefix = bits; prefix >= (family === 4 ? V4_MIN_PREFIX : V6_MIN_PREFIX); prefix--) {
-    const net = masked(n, bits, prefix);
-    const text = family === 4 ? bigToV4(net) : bigToV6(net);
-    keys.push(prefix === bits ? text : `${text}/${prefix}`);
+  const groups = groupsOf(unmap(address));
+  if (!groups) return [];
+  const bits = groups.length * 16;
+  const keys = [textOf(groups)];
+  const step = bits === 32 ? 1 : V6_PREFIX_STEP;
+  for (let prefix = bits - step; prefix >= (bits === 32 ? V4_MIN_PREFIX : V6_MIN_PREFIX); prefix -= step) {
+    keys.push(`${textOf(masked(groups, prefix))}/${prefix}`);
   }
   return keys;
 }

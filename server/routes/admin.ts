@@ -495,7 +495,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         summary: 'Block the account, email or address of a comment (`comment`), or a typed email or address/network (`value`)',
         description:
           'New comments from a blocked account, email or address are refused with 403 `blocked` ("You cannot comment on this site."), ' +
-          'which does not say which matched. Networks: IPv4 /8 to /32, IPv6 /16 to /128.',
+          'which does not say which matched. Networks: IPv4 /8 to /32, IPv6 /16 to /128 in steps of 4.',
         tags: ['admin'],
         body: {
           type: 'object',
@@ -542,7 +542,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         if (!emailPattern.test(value)) throw new HttpError(400, 'email_invalid', 'That email address does not look right.');
       } else if (kind === 'address') {
         value = canonicalAddress(typed!);
-        if (!value) throw new HttpError(400, 'address_invalid', 'Give an IPv4 or IPv6 address, or a network such as 203.0.113.0/24 (IPv4 /8 or longer, IPv6 /16 or longer).');
+        if (!value) throw new HttpError(400, 'address_invalid', 'Give an IPv4 or IPv6 address, or a network such as 203.0.113.0/24 (IPv4 /8 or longer; IPv6 /16 or longer, a multiple of 4).');
       } else {
         throw new HttpError(400, 'block_target_required', 'Block an account from one of its comments.');
       }

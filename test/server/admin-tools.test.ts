@@ -41,7 +41,7 @@ describe('addresses and networks for blocks', () => {
     assert.equal(canonicalAddress('2001:DB8:0:0:1::/48'), '2001:db8::/48');
     assert.equal(canonicalAddress('2001:db8::1'), '2001:db8::1');
     assert.equal(canonicalAddress('2001:0:0:1:0:0:0:1'), '2001:0:0:1::1');
-    for (const bad of ['10.0.0.0/7', '2001:db8::/15', 'example.org', '1.2.3', '1.2.3.4/33', '', '1.2.3.4/']) {
+    for (const bad of ['10.0.0.0/7', '2001:db8::/15', '2001:db8::/47', 'example.org', '1.2.3', '1.2.3.4/33', '', '1.2.3.4/']) {
       assert.equal(canonicalAddress(bad), null, bad);
     }
   });
@@ -51,7 +51,8 @@ describe('addresses and networks for blocks', () => {
     assert.equal(keys.length, 25);
     assert.deepEqual([keys[0], keys[8], keys.at(-1)], ['203.0.113.77', '203.0.113.0/24', '203.0.0.0/8']);
     assert.ok(addressKeys('2001:db8::5').includes('2001:db8::/32'));
-    assert.equal(addressKeys('2001:db8::5').length, 113);
+    assert.equal(addressKeys('2001:db8::5').length, 29);
+    assert.ok(addressKeys('2001:db8:aa:1::9').includes('2001:db8:aa::/48'));
     assert.ok(addressKeys('::ffff:198.51.100.1').includes('198.51.100.0/24'));
     assert.deepEqual(addressKeys('nonsense'), []);
   });
