@@ -659,6 +659,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         akismetKey: akismetKey === undefined ? current.akismetKey : akismetKey,
         akismetBlog: blog || null,
       };
+      if (next.akismetKey && !next.akismetBlog) {
+        throw new HttpError(400, 'akismetBlog_required', 'Give the blog URL the Akismet key was issued for.');
+      }
       await store.putSpamSettings(site.id, next);
       return spamWire(next);
     },

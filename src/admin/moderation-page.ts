@@ -441,7 +441,7 @@ export class ModerationPageElement extends LitElement {
                   placeholder=${spam.akismet.keyHint ? `set (${spam.akismet.keyHint})` : 'not set'}
                 />
               </label>
-              <label>Akismet blog URL <input name="akismetBlog" type="url" .value=${spam.akismet.blog ?? ''} /></label>
+              <label>Akismet blog URL <input name="akismetBlog" type="url" .value=${spam.akismet.blog ?? `${this._site!.origin}/`} /></label>
               <button type="submit">Save spam and privacy settings</button>
             </form>
             <p class="muted">

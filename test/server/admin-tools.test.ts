@@ -299,6 +299,8 @@ for (const [name, skip, open] of [
     const read = await admin(owner, { url: '/api/v1/admin/spam-settings?site=tools' });
     assert.equal(read.body.includes('secretkey1234'), false);
     assert.equal((await post('spam-settings', { site: 'tools', akismetKey: 'bad key.example' })).statusCode, 400);
+    const noBlog = await post('spam-settings', { site: 'tools', akismetKey: 'secretkey1234abcd', akismetBlog: null });
+    assert.equal(noBlog.json().error.code, 'akismetBlog_required');
     assert.equal((await post('spam-settings', { site: 'tools', akismetBlog: 'javascript:alert(1)' })).statusCode, 400);
     const off = await post('spam-settings', { site: 'tools', akismetKey: null });
     assert.deepEqual(off.json().akismet, { enabled: false, keyHint: null, blog: 'https://tools.example/' });
