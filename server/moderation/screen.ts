@@ -1,6 +1,6 @@
 /**
  * What the owner tools add to posting a comment, after the site's policy has given its status:
- * blocks (403 `blocked`), the optional Akismet check (spam, or held when Akismet gives no
+ * blocks (403 `blocked`; never for the site's owners), the optional Akismet check (spam, or held when Akismet gives no
  * verdict), and the writer's address, kept with the comment unless the site keeps none.
  * A retry of a comment already stored (same idempotency key) is neither refused nor checked
  * again: it gets its first answer.
@@ -37,8 +37,9 @@ export interface Screened {
 export async function screenNewComment(store: Store, akismet: Akismet | undefined, input: ScreenInput): Promise<Screened> {
   const [settings] = await Promise.all([
     store.spamSettings(input.siteId),
+    // A site's own owners are never refused (they may share a blocked address).
     refuseBlocked(store, input.siteId, input).catch(async (error: unknown) => {
-      if (!(await input.replay())) throw error;
+      if (!(await input.replay()) && !(input.userId && (await input.owner()))) throw error;
     }),
   ]);
   const authorIp = settings.ipRetentionDays === 0 ? null : input.address;

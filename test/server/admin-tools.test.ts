@@ -196,6 +196,7 @@ for (const [name, skip, open] of [
     assert.equal(byComment.json().block.value, '192.0.2.44');
     assert.equal((await write(postUrl, 'Same address, other email', { ip: '192.0.2.44', email: 'new@example.org' })).statusCode, 403);
     assert.equal((await write(postUrl, 'Neighbour', { ip: '192.0.2.45' })).statusCode, 201);
+    assert.equal((await write(postUrl, 'The owner, on the same network', { ip: '192.0.2.44', as: owner })).statusCode, 201);
     const network = await post('blocks', { site: 'tools', kind: 'address', value: '2001:db8:aa::/48' });
     assert.equal(network.json().block.value, '2001:db8:aa::/48');
     assert.equal((await write(postUrl, 'Inside', { ip: '2001:db8:aa:1::9' })).statusCode, 403);
