@@ -68,7 +68,7 @@ export interface AppOptions {
   /** The guarded outbound fetch for Webmention verification (default: `auth.outbound`, else strict). */
   outbound?: GuardedFetchOptions;
   /** Akismet for the sites that turn it on: its API base (tests: a loopback stand-in) and timeout. */
-  akismet?: { endpoint?: (key: string) => string; timeoutMs?: number };
+  akismet?: { endpoint?: (key: string | null) => string; timeoutMs?: number };
 }
 
 const textProblemMessages = {

@@ -11,6 +11,9 @@
  * When the owner marks a comment as spam, or approves one that was spam, `submit-spam` /
  * `submit-ham` is sent in the background (`settled()` waits for those, in tests).
  *
+ * A new key is checked with `verify-key` when the owner saves it: a key Akismet refuses is not
+ * saved (a typo would otherwise hold every comment).
+ *
  * The base URL is injectable so that tests talk to a stand-in on loopback; nothing else differs.
  */
 import type { FastifyBaseLogger } from 'fastify';
@@ -20,10 +23,12 @@ import type { SpamSettings, StoredComment } from '../store/store.js';
 /** Akismet keys are short alphanumeric strings; anything else is refused before it reaches a host name. */
 export const AKISMET_KEY_PATTERN = /^[A-Za-z0-9]{8,64}$/;
 
-/** The real service: the key is the first label of the host name. */
-export const akismetEndpoint = (key: string): string => `https://${key}.rest.akismet.com/1.1/`;
+/** The real service: the key is the first label of the host name; `verify-key` has no key in its host. */
+export const akismetEndpoint = (key: string | null): string => `https://${key ? `${key}.` : ''}rest.akismet.com/1.1/`;
 
 export type AkismetVerdict = 'spam' | 'ham' | 'unknown';
+
+const USER_AGENT = 'blogtalk | Akismet/1';
 
 /** What is known of a comment (and its request, for a new one). */
 export interface AkismetComment {
@@ -45,8 +50,8 @@ export interface AkismetComment {
 export interface AkismetOptions {
   /** The guarded outbound fetch (its timeout bounds how long a new comment waits). */
   fetch: GuardedFetch;
-  /** The API base for a key; default `akismetEndpoint`. */
-  endpoint?: (key: string) => string;
+  /** The API base for a key (null: for `verify-key`); default `akismetEndpoint`. */
+  endpoint?: (key: string | null) => string;
   log?: FastifyBaseLogger;
 }
 
@@ -73,7 +78,7 @@ export function fromStored(c: StoredComment): AkismetComment {
 
 export class Akismet {
   readonly #fetch: GuardedFetch;
-  readonly #endpoint: (key: string) => string;
+  readonly #endpoint: (key: string | null) => string;
   readonly #log: FastifyBaseLogger | undefined;
   readonly #pending = new Set<Promise<void>>();
 
@@ -97,6 +102,26 @@ export class Akismet {
       return 'unknown';
     } catch (error) {
       this.#log?.warn({ err: error }, 'akismet: unreachable; comment held');
+      return 'unknown';
+    }
+  }
+
+  /**
+   * Asks `verify-key` whether Akismet accepts the key for the blog: `valid`, `invalid`, or
+   * `unknown` when it could not be asked (then the key is kept, and comments are held until it works).
+   */
+  async verify(site: { key: string; blog: string }): Promise<'valid' | 'invalid' | 'unknown'> {
+    try {
+      const res = await this.#fetch(new URL('verify-key', this.#endpoint(null)), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'user-agent': USER_AGENT },
+        body: new URLSearchParams({ key: site.key, blog: site.blog }),
+      });
+      const text = (await res.text()).trim();
+      if (res.status === 200 && (text === 'valid' || text === 'invalid')) return text;
+      return 'unknown';
+    } catch (error) {
+      this.#log?.warn({ err: error }, 'akismet: verify-key unreachable');
       return 'unknown';
     }
   }
@@ -140,7 +165,7 @@ export class Akismet {
     for (const [name, value] of optional) if (value) form.set(name, value);
     return this.#fetch(new URL(method, this.#endpoint(site.key)), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'user-agent': 'blogtalk | Akismet/1' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'user-agent': USER_AGENT },
       body: form,
     });
   }

@@ -662,6 +662,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       if (next.akismetKey && !next.akismetBlog) {
         throw new HttpError(400, 'akismetBlog_required', 'Give the blog URL the Akismet key was issued for.');
       }
+      // A new key (or blog) is asked about first: a key Akismet refuses would hold every comment.
+      const changed = next.akismetKey !== current.akismetKey || next.akismetBlog !== current.akismetBlog;
+      if (changed && next.akismetKey && next.akismetBlog && opts.akismet) {
+        const verdict = await opts.akismet.verify({ key: next.akismetKey, blog: next.akismetBlog });
+        if (verdict === 'invalid') {
+          throw new HttpError(400, 'akismet_key_invalid', 'Akismet does not accept this key for that blog URL; nothing was saved.');
+        }
+      }
       await store.putSpamSettings(site.id, next);
       return spamWire(next);
     },

@@ -40,7 +40,7 @@ interface Received {
 function standIn(received: Received[]): Server {
   const hanging = new Set<ServerResponse>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const match = /^\/([A-Za-z0-9]+)\/1\.1\/(comment-check|submit-spam|submit-ham)$/.exec(request.url ?? '');
+    const match = /^\/([A-Za-z0-9]+)\/1\.1\/(comment-check|submit-spam|submit-ham|verify-key)$/.exec(request.url ?? '');
     let raw = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (raw += chunk));
@@ -49,6 +49,12 @@ function standIn(received: Received[]): Server {
       const [, key, method] = match as unknown as [string, string, string];
       const form = Object.fromEntries(new URLSearchParams(raw));
       received.push({ key, method, form });
+      if (method === 'verify-key') {
+        // Documented: no key in the host; `key` and `blog` in the body.
+        const valid = key === 'nokey' && !form.key?.startsWith('invalid');
+        if (valid) return void response.writeHead(200, { 'content-type': 'text/plain' }).end('valid');
+        return void response.writeHead(200, { 'content-type': 'text/plain', 'x-akismet-debug-help': 'Invalid key.' }).end('invalid');
+      }
       if (key.startsWith('hang')) return void hanging.add(response);
       if (key.startsWith('broken')) return void response.writeHead(500).end('Internal Server Error');
       if (key.startsWith('invalid')) {
@@ -71,7 +77,7 @@ function standIn(received: Received[]): Server {
 describe('Akismet (against a local stand-in)', () => {
   const received: Received[] = [];
   let akismet: Server;
-  let endpoint: (key: string) => string;
+  let endpoint: (key: string | null) => string;
   let app: FastifyInstance;
   let strict: FastifyInstance;
   let store: Store;
@@ -82,7 +88,7 @@ describe('Akismet (against a local stand-in)', () => {
     akismet = standIn(received);
     await new Promise<void>((resolve) => akismet.listen(0, '127.0.0.1', resolve));
     const port = (akismet.address() as AddressInfo).port;
-    endpoint = (key) => `http://127.0.0.1:${port}/${key}/1.1/`;
+    endpoint = (key) => `http://127.0.0.1:${port}/${key ?? 'nokey'}/1.1/`;
     dir = await mkdtemp(join(tmpdir(), 'blogtalk-akismet-'));
     store = await openStore({ dataDir: dir });
     const common = {
@@ -158,6 +164,12 @@ describe('Akismet (against a local stand-in)', () => {
       payload: JSON.stringify({ site: 'ak', akismetKey: 'validkey0001', akismetBlog: 'https://akismet-site.example/' }),
     });
     assert.equal(set.statusCode, 200, set.body);
+    assert.deepEqual(
+      received.map((r) => [r.key, r.method, r.form]),
+      [['nokey', 'verify-key', { key: 'validkey0001', blog: 'https://akismet-site.example/' }]],
+      'the key was verified first',
+    );
+    received.length = 0;
     const result = await write('A thoughtful reply');
     assert.deepEqual([result.told, result.stored], ['published', 'published']);
     assert.equal(received.length, 1);
@@ -249,5 +261,19 @@ describe('Akismet (against a local stand-in)', () => {
     await action('approve', [plain.id]);
     await app.akismet.settled();
     assert.equal(received.length, 0);
+  });
+
+  it('refuses to save a key Akismet does not accept (verify-key says `invalid`), keeping the one before', async () => {
+    await useKey('validkey0008');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/spam-settings',
+      headers: { origin: self, cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'content-type': 'application/json' },
+      payload: JSON.stringify({ site: 'ak', akismetKey: 'invalidkey99' }),
+    });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error.code, 'akismet_key_invalid');
+    assert.equal((await store.spamSettings('ak')).akismetKey, 'validkey0008');
+    assert.deepEqual(received.map((r) => r.method), ['verify-key']);
   });
 });
