@@ -242,6 +242,15 @@ describe('moderating on /admin', () => {
     await first.getByText('Worth reading first.').waitFor();
     await first.getByText('Pinned', { exact: true }).waitFor();
     assert.equal(await reader.getByText('Worth reading frist.').count(), 0);
+    // One thread a page (and the pinned one): it stays first when an older page is loaded above the newest.
+    await reader.evaluate("document.querySelector('comment-thread').setAttribute('page-size', '1')");
+    const articles = reader.locator('article[part~="comment"]');
+    await reader.getByRole('button', { name: 'Older comments' }).waitFor();
+    const before = await articles.count();
+    await reader.getByRole('button', { name: 'Older comments' }).click();
+    await reader.waitForFunction(`document.querySelector('comment-thread').shadowRoot.querySelectorAll('article').length > ${before}`);
+    await first.getByText('Pinned', { exact: true }).waitFor();
+    await first.getByText('Worth reading first.').waitFor();
 
     // Block the guest's address: asked first, then refused on the blog page.
     const address = ((await row.getByText(/^Address: /).innerText()).replace('Address: ', '')).trim();
