@@ -238,6 +238,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     ...(options.auth?.email ? { email: options.auth.email } : {}),
   });
+  // Commenters' addresses are forgotten after each site's retention (at start, then with the purge).
+  const purgeAddresses = () => store.purgeAddresses(now(), DEFAULT_IP_RETENTION_DAYS);
+  app.decorate('purgeAddresses', purgeAddresses);
+  app.addHook('onReady', async () => {
+    await purgeAddresses().catch(() => {});
+  });
   // Expired sessions, codes and sign-ins are removed now and then.
   const purge = setInterval(() => {
     void store.purgeExpiredAuth(now()).catch(() => {});
@@ -245,12 +251,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void purgeAddresses().catch(() => {});
   }, 10 * 60_000);
   purge.unref();
-  // Commenters' addresses are forgotten after each site's retention (at start, then with the purge).
-  const purgeAddresses = () => store.purgeAddresses(now(), DEFAULT_IP_RETENTION_DAYS);
-  app.decorate('purgeAddresses', purgeAddresses);
-  app.addHook('onReady', async () => {
-    await purgeAddresses().catch(() => {});
-  });
   await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now, akismet });
   await app.register(liveRoutes, { store, sites, limits, now, secret: options.secret });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });

@@ -468,7 +468,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogUrl: row.reblog_url,
     seq: Number(row.seq),
     ...commentExtras(row.user_id, row.edited, row.deleted, row.author_picture),
-    ...ownerExtras(row.author_ip, row.pinned !== null),
+    ...ownerExtras(row.author_ip ?? null, row.pinned != null),
   };
 }
 

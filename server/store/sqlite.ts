@@ -597,7 +597,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogUrl: row.reblog_url,
     seq: row.seq,
     ...commentExtras(row.user_id, row.edited === null ? null : new Date(row.edited), row.deleted === 1, row.author_picture),
-    ...ownerExtras(row.author_ip, row.pinned !== null),
+    ...ownerExtras(row.author_ip ?? null, row.pinned != null),
   };
 }
 
