@@ -27,6 +27,8 @@ import { reblogRoutes } from './routes/reblogs.js';
 import { WebmentionSender } from './webmention/send.js';
 import { adminRoutes } from './routes/admin.js';
 import { pictureRoutes } from './routes/pictures.js';
+import { Akismet } from './moderation/akismet.js';
+import { DEFAULT_IP_RETENTION_DAYS } from './moderation/screen.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -65,6 +67,8 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** The guarded outbound fetch for Webmention verification (default: `auth.outbound`, else strict). */
   outbound?: GuardedFetchOptions;
+  /** Akismet for the sites that turn it on: its API base (tests: a loopback stand-in) and timeout. */
+  akismet?: { endpoint?: (key: string | null) => string; timeoutMs?: number };
 }
 
 /**
@@ -212,7 +216,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxAgeSeconds: limits.sessionMaxAgeSeconds,
     cookieMode: options.auth?.cookieMode ?? 'cross-site',
   });
-  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions });
+  const akismet = new Akismet({
+    fetch: createGuardedFetch({ ...(options.outbound ?? options.auth?.outbound ?? {}), timeoutMs: options.akismet?.timeoutMs ?? 2_000 }),
+    ...(options.akismet?.endpoint ? { endpoint: options.akismet.endpoint } : {}),
+    log: app.log,
+  });
+  app.decorate('akismet', akismet);
+  app.addHook('preClose', async () => akismet.settled());
+  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions, akismet });
   await app.register(authRoutes, {
     store,
     sites,
@@ -234,15 +245,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     ...(options.auth?.email ? { email: options.auth.email } : {}),
   });
+  // Commenters' addresses are forgotten after each site's retention (at start, then with the purge).
+  const purgeAddresses = () => store.purgeAddresses(now(), DEFAULT_IP_RETENTION_DAYS);
+  app.decorate('purgeAddresses', purgeAddresses);
+  app.addHook('onReady', async () => {
+    await purgeAddresses().catch(() => {});
+  });
   // Expired sessions, codes and sign-ins are removed now and then, and so are edits and deletes
   // older than a live client could still be catching up on.
   const purge = setInterval(() => {
     void store.purgeExpiredAuth(now()).catch(() => {});
     void store.purgeReports(new Date(now().getTime() - REPORTER_KEPT_MS)).catch(() => {});
     void store.purgeCommentChanges(new Date(now().getTime() - CHANGES_KEPT_MS)).catch(() => {});
+    void purgeAddresses().catch(() => {});
   }, 10 * 60_000);
   purge.unref();
-  await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });
+  await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now, akismet });
   await app.register(liveRoutes, { store, sites, limits, now, secret: options.secret });
   await app.register(likeRoutes, { store, sites, sessions, limits, secret: options.secret, now });
   await app.register(reportRoutes, { store, sites, sessions, limits, secret: options.secret, now });
@@ -297,5 +315,9 @@ declare module 'fastify' {
     webmentions: WebmentionReceiver;
     /** Webmentions being sent for reblogs of posts elsewhere; `settled()` waits for them (tests). */
     announcer: WebmentionSender;
+    /** Akismet submissions in the background; `settled()` waits for them (tests). */
+    akismet: Akismet;
+    /** Forgets commenters' addresses past their site's retention now (also run every 10 minutes); how many. */
+    purgeAddresses: () => Promise<number>;
   }
 }

@@ -45,6 +45,8 @@ export function personalDataDocument(author: AuthorRef, data: AuthorData, export
       authorEmail: c.authorEmail,
       authorWebsite: c.authorWebsite,
       authorPicture: c.authorPicture ?? null,
+      // Kept only for the site's retention period (default 30 days), then erased.
+      authorIp: c.authorIp ?? null,
       body: c.body,
       reblog: c.kind === 'reblog' ? { blogName: c.reblogBlogName, url: c.reblogUrl } : null,
     })),

@@ -12,6 +12,15 @@
  *   POST comments/actions              approve / reject / spam / delete / dismiss (reports), one or many
  *   GET  settings?site&post            the site's (and a post's) moderation settings
  *   POST settings                      set them; a post's `closed` closes or opens it
+ *   POST comments/edit                 change a comment's text (goes out on the live stream like an author's edit)
+ *   POST comments/pin                  pin or unpin a top-level comment (first in the thread for everyone)
+ *   GET  blocks?site                   the site's blocked authors, emails and addresses
+ *   POST blocks                        block the author, email or address of a comment, or a typed email / address / network
+ *   POST blocks/remove                 unblock
+ *   GET  spam-settings?site            how long addresses are kept; Akismet (the key only as its last 4 characters)
+ *   POST spam-settings                 set them
+ *
+ * Only owners see a comment's address (`ip`) and blocked emails; nothing here is sent anywhere else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,8 +30,13 @@ import type { Limits } from '../config.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { ownOrigin, type SiteDirectory } from '../http/sites.js';
 import { effective, POLICIES } from '../moderation/policy.js';
-import type { ModerationSettings, Site, Store, User } from '../store/store.js';
+import type { Block, BlockKind, ModerationSettings, Site, SpamSettings, Store, StoredComment, User } from '../store/store.js';
 import { commentSchema, toWire } from './comments.js';
+import { AKISMET_KEY_PATTERN, akismetOf, fromStored, type Akismet } from '../moderation/akismet.js';
+import { BLOCKS_MAX, canonicalAddress } from '../moderation/blocks.js';
+import { DEFAULT_IP_RETENTION_DAYS, IP_RETENTION_MAX_DAYS } from '../moderation/screen.js';
+import { httpUrl } from '../domain/post-url.js';
+import { authorKey } from './auth.js';
 
 export interface AdminRoutesOptions {
   store: Store;
@@ -31,6 +45,8 @@ export interface AdminRoutesOptions {
   limits: Limits;
   secret: string;
   now: () => Date;
+  /** Told when the owner marks spam or approves spam (sites with Akismet on). */
+  akismet?: Akismet;
 }
 
 export const ADMIN_PREFIX = '/api/v1/admin';
@@ -44,6 +60,10 @@ const BULK_MAX = 200;
 const QUEUE_PAGE_MAX = 200;
 /** Most recent reasons shown with a reported comment. */
 const REASONS_SHOWN = 5;
+/** Most pinned threads on one post. */
+export const PINS_MAX = 5;
+const BLOCK_KINDS: readonly BlockKind[] = ['user', 'email', 'address'];
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const settingsSchema = {
   type: 'object',
@@ -64,6 +84,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     $id: 'ModeratedComment',
     properties: {
       ...commentSchema.properties,
+      ip: { type: 'string', description: "The writer's address, while the site keeps it (owners only)." },
       reports: {
         type: 'object',
         required: ['count', 'reasons'],
@@ -228,7 +249,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       return {
         comments: page.map((c) => {
           const summary = reports.get(c.id);
-          const wire = toWire(c, secret);
+          const wire = { ...toWire(c, secret), ...(c.authorIp ? { ip: c.authorIp } : {}) };
           if (!summary) return wire;
           return { ...wire, reports: { count: summary.count, reasons: summary.reasons.map((r) => ({ reason: r.reason, created: r.created.toISOString() })) } };
         }),
@@ -275,11 +296,17 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     async (request, reply) => {
       const { site } = await requireOwner(request, reply, request.body.site);
       const { action } = request.body;
+      const credentials = opts.akismet && (action === 'spam' || action === 'approve') ? akismetOf(await store.spamSettings(site.id)) : null;
       const results = await Promise.all(
         request.body.ids.map(async (id) => {
           if (action === 'dismiss') return { id, ok: (await store.dismissReports(site.id, [id])) > 0, outcome: 'dismissed' };
           if (action === 'approve' || action === 'spam') {
+            const before = credentials ? await store.getComment(site.id, id) : null;
             const changed = await store.setCommentStatus(site.id, id, action === 'approve' ? 'published' : 'spam');
+            // Akismet learns from the owner's call: spam it missed, or ham it took for spam.
+            if (credentials && before && changed && (action === 'spam' ? before.status !== 'spam' : before.status === 'spam')) {
+              opts.akismet?.submit(action === 'spam' ? 'spam' : 'ham', credentials, fromStored(before));
+            }
             return changed ? { id, ok: true, status: changed.status } : { id, ok: false };
           }
           const outcome = await store.deleteComment(site.id, id, opts.now());
@@ -359,6 +386,292 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       };
       await store.putModerationSettings(site.id, post, next);
       return next;
+    },
+  );
+
+  /** A comment of the site, or 404. */
+  async function commentOf(site: Site, id: string): Promise<StoredComment> {
+    const comment = await store.getComment(site.id, id);
+    if (!comment || comment.deleted) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
+    return comment;
+  }
+
+  const commentIdSchema = { type: 'string', minLength: 1, maxLength: 100 } as const;
+
+  app.post<{ Body: { site: string; id: string; body: string } }>(
+    `${ADMIN_PREFIX}/comments/edit`,
+    {
+      schema: {
+        summary: "Change a comment's text (an owner's edit; marked edited, and sent to live readers like an author's)",
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          required: ['site', 'id', 'body'],
+          additionalProperties: false,
+          properties: { site: siteIdSchema, id: commentIdSchema, body: { type: 'string', minLength: 1, maxLength: limits.bodyMaxChars } },
+        },
+        response: { 200: { $ref: 'ModeratedComment#' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.body.site);
+      if (!request.body.body.trim()) throw new HttpError(400, 'body_empty', 'The comment is empty.');
+      await commentOf(site, request.body.id);
+      const edited = await store.editComment(site.id, request.body.id, request.body.body, opts.now());
+      if (!edited) throw new HttpError(404, 'comment_not_found', 'That comment does not exist.');
+      return { ...toWire(edited, secret), ...(edited.authorIp ? { ip: edited.authorIp } : {}) };
+    },
+  );
+
+  app.post<{ Body: { site: string; id: string; pinned: boolean } }>(
+    `${ADMIN_PREFIX}/comments/pin`,
+    {
+      schema: {
+        summary: `Pin or unpin a published top-level comment: pinned threads come first, for everyone (at most ${PINS_MAX} per post)`,
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          required: ['site', 'id', 'pinned'],
+          additionalProperties: false,
+          properties: { site: siteIdSchema, id: commentIdSchema, pinned: { type: 'boolean' } },
+        },
+        response: { 200: { $ref: 'ModeratedComment#' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.body.site);
+      const result = await store.setPinned(site.id, request.body.id, request.body.pinned, PINS_MAX, opts.now());
+      switch (result) {
+        case 'not_found':
+          throw new HttpError(404, 'comment_not_found', 'Only a published comment can be pinned.');
+        case 'not_top_level':
+          throw new HttpError(400, 'not_top_level', 'Only a top-level comment can be pinned, not a reply.');
+        case 'too_many':
+          throw new HttpError(409, 'too_many_pinned', `At most ${PINS_MAX} comments can be pinned on one post; unpin one first.`);
+        default:
+          return { ...toWire(result, secret), ...(result.authorIp ? { ip: result.authorIp } : {}) };
+      }
+    },
+  );
+
+  const blockSchema = {
+    type: 'object',
+    required: ['kind', 'value', 'label', 'created'],
+    properties: {
+      kind: { type: 'string', enum: [...BLOCK_KINDS] },
+      value: { type: 'string', description: "The email, address or network; for an account, its pseudonym on this site (see `author.user`)." },
+      label: { type: ['string', 'null'] },
+      created: { type: 'string', format: 'date-time' },
+    },
+  } as const;
+  /** A block as the owner sees it: an account by its per-site pseudonym, never its user id. */
+  const blockWire = (block: Block) => ({
+    kind: block.kind,
+    value: block.kind === 'user' ? authorKey(secret, block.siteId, block.value) : block.value,
+    label: block.label,
+    created: block.created.toISOString(),
+  });
+
+  app.get<{ Querystring: { site: string } }>(
+    `${ADMIN_PREFIX}/blocks`,
+    {
+      schema: {
+        summary: "The site's blocks, newest first",
+        tags: ['admin'],
+        querystring: { type: 'object', required: ['site'], additionalProperties: false, properties: { site: siteIdSchema } },
+        response: { 200: { type: 'object', required: ['blocks'], properties: { blocks: { type: 'array', items: blockSchema } } }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.query.site);
+      return { blocks: (await store.listBlocks(site.id, BLOCKS_MAX)).map(blockWire) };
+    },
+  );
+
+  app.post<{ Body: { site: string; kind: BlockKind; comment?: string; value?: string } }>(
+    `${ADMIN_PREFIX}/blocks`,
+    {
+      schema: {
+        summary: 'Block the account, email or address of a comment (`comment`), or a typed email or address/network (`value`)',
+        description:
+          'New comments from a blocked account, email or address are refused with 403 `blocked` ("You cannot comment on this site."), ' +
+          'which does not say which matched. Networks: IPv4 /8 to /32, IPv6 /16 to /128 in steps of 4.',
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          required: ['site', 'kind'],
+          additionalProperties: false,
+          properties: {
+            site: siteIdSchema,
+            kind: { type: 'string', enum: [...BLOCK_KINDS] },
+            comment: commentIdSchema,
+            value: { type: 'string', minLength: 1, maxLength: Math.max(limits.emailMaxChars, 64) },
+          },
+        },
+        response: {
+          200: { type: 'object', required: ['block', 'added'], properties: { block: blockSchema, added: { type: 'boolean' } } },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.body.site);
+      const { kind, comment: commentId, value: typed } = request.body;
+      if ((commentId === undefined) === (typed === undefined)) {
+        throw new HttpError(400, 'block_target_required', 'Name either a comment or a value to block.');
+      }
+      let value: string | null;
+      let label: string | null = null;
+      if (commentId !== undefined) {
+        const comment = await commentOf(site, commentId);
+        label = comment.authorName || null;
+        value =
+          kind === 'user'
+            ? (comment.userId ?? null)
+            : kind === 'email'
+              ? (comment.authorEmail?.toLowerCase() ?? null)
+              : comment.authorIp
+                ? canonicalAddress(comment.authorIp) // `::ffff:192.0.2.1` is blocked as `192.0.2.1`
+                : null;
+        if (!value) {
+          const what = kind === 'user' ? 'was not written by a signed-in account' : kind === 'email' ? 'has no email address' : 'no longer has an address (it is kept only for a while)';
+          throw new HttpError(400, `no_${kind}`, `That comment ${what}.`);
+        }
+      } else if (kind === 'email') {
+        value = typed!.trim().toLowerCase();
+        if (!emailPattern.test(value)) throw new HttpError(400, 'email_invalid', 'That email address does not look right.');
+      } else if (kind === 'address') {
+        value = canonicalAddress(typed!);
+        if (!value) throw new HttpError(400, 'address_invalid', 'Give an IPv4 or IPv6 address, or a network such as 203.0.113.0/24 (IPv4 /8 or longer; IPv6 /16 or longer, a multiple of 4).');
+      } else {
+        throw new HttpError(400, 'block_target_required', 'Block an account from one of its comments.');
+      }
+      if ((await store.listBlocks(site.id, BLOCKS_MAX)).length >= BLOCKS_MAX) {
+        throw new HttpError(409, 'too_many_blocks', `A site can have at most ${BLOCKS_MAX} blocks; remove some first.`);
+      }
+      const block: Block = { siteId: site.id, kind, value, label, created: opts.now() };
+      const added = await store.addBlock(block);
+      return { block: blockWire(block), added };
+    },
+  );
+
+  app.post<{ Body: { site: string; kind: BlockKind; value: string } }>(
+    `${ADMIN_PREFIX}/blocks/remove`,
+    {
+      schema: {
+        summary: 'Unblock: `value` as the block list gives it',
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          required: ['site', 'kind', 'value'],
+          additionalProperties: false,
+          properties: { site: siteIdSchema, kind: { type: 'string', enum: [...BLOCK_KINDS] }, value: { type: 'string', minLength: 1, maxLength: 300 } },
+        },
+        response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'boolean' } } }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.body.site);
+      const { kind, value } = request.body;
+      let stored: string | null = value;
+      if (kind === 'user') {
+        const blocks = await store.listBlocks(site.id, BLOCKS_MAX);
+        stored = blocks.find((b) => b.kind === 'user' && authorKey(secret, site.id, b.value) === value)?.value ?? null;
+      } else if (kind === 'address') stored = canonicalAddress(value);
+      else stored = value.trim().toLowerCase();
+      return { removed: stored !== null && (await store.removeBlock(site.id, kind, stored)) };
+    },
+  );
+
+  const spamSettingsSchema = {
+    type: 'object',
+    required: ['ipRetentionDays', 'akismet'],
+    properties: {
+      ipRetentionDays: { type: 'integer', description: `Days a commenter's address is kept (0: not kept); ${DEFAULT_IP_RETENTION_DAYS} unless set.` },
+      akismet: {
+        type: 'object',
+        required: ['enabled', 'keyHint', 'blog'],
+        properties: {
+          enabled: { type: 'boolean' },
+          keyHint: { type: ['string', 'null'], description: 'The last four characters of the key; the key itself is never sent back.' },
+          blog: { type: ['string', 'null'] },
+        },
+      },
+    },
+  } as const;
+  const spamWire = (settings: SpamSettings) => ({
+    ipRetentionDays: settings.ipRetentionDays ?? DEFAULT_IP_RETENTION_DAYS,
+    akismet: {
+      enabled: akismetOf(settings) !== null,
+      keyHint: settings.akismetKey ? `…${settings.akismetKey.slice(-4)}` : null,
+      blog: settings.akismetBlog,
+    },
+  });
+
+  app.get<{ Querystring: { site: string } }>(
+    `${ADMIN_PREFIX}/spam-settings`,
+    {
+      schema: {
+        summary: 'How long commenters’ addresses are kept, and the Akismet check',
+        tags: ['admin'],
+        querystring: { type: 'object', required: ['site'], additionalProperties: false, properties: { site: siteIdSchema } },
+        response: { 200: spamSettingsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.query.site);
+      return spamWire(await store.spamSettings(site.id));
+    },
+  );
+
+  app.post<{ Body: { site: string; ipRetentionDays?: number | null; akismetKey?: string | null; akismetBlog?: string | null } }>(
+    `${ADMIN_PREFIX}/spam-settings`,
+    {
+      schema: {
+        summary: 'Set how long addresses are kept (null: the default) and the Akismet key and blog URL (null turns it off)',
+        description: 'Fields left out keep their value. Shortening the retention applies to stored addresses at the next purge (within 10 minutes).',
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          required: ['site'],
+          additionalProperties: false,
+          properties: {
+            site: siteIdSchema,
+            ipRetentionDays: { type: ['integer', 'null'], minimum: 0, maximum: IP_RETENTION_MAX_DAYS },
+            akismetKey: { type: ['string', 'null'], pattern: AKISMET_KEY_PATTERN.source },
+            akismetBlog: { type: ['string', 'null'], maxLength: limits.postUrlMaxChars },
+          },
+        },
+        response: { 200: spamSettingsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site } = await requireOwner(request, reply, request.body.site);
+      const { ipRetentionDays, akismetKey, akismetBlog } = request.body;
+      const current = await store.spamSettings(site.id);
+      let blog = akismetBlog === undefined ? current.akismetBlog : akismetBlog;
+      if (blog) {
+        blog = httpUrl(blog.trim());
+        if (!blog) throw new HttpError(400, 'akismetBlog_invalid', 'The blog URL must be an http:// or https:// address.');
+      }
+      const next: SpamSettings = {
+        ipRetentionDays: ipRetentionDays === undefined ? current.ipRetentionDays : ipRetentionDays,
+        akismetKey: akismetKey === undefined ? current.akismetKey : akismetKey,
+        akismetBlog: blog || null,
+      };
+      if (next.akismetKey && !next.akismetBlog) {
+        throw new HttpError(400, 'akismetBlog_required', 'Give the blog URL the Akismet key was issued for.');
+      }
+      // A new key (or blog) is asked about first: a key Akismet refuses would hold every comment.
+      const changed = next.akismetKey !== current.akismetKey || next.akismetBlog !== current.akismetBlog;
+      if (changed && next.akismetKey && next.akismetBlog && opts.akismet) {
+        const verdict = await opts.akismet.verify({ key: next.akismetKey, blog: next.akismetBlog });
+        if (verdict === 'invalid') {
+          throw new HttpError(400, 'akismet_key_invalid', 'Akismet does not accept this key for that blog URL; nothing was saved.');
+        }
+      }
+      await store.putSpamSettings(site.id, next);
+      return spamWire(next);
     },
   );
 }

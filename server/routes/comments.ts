@@ -13,6 +13,8 @@ import { InvalidCursorError, type Site, type Store, type StoredComment } from '.
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
 import { moderationOf, statusFor } from '../moderation/policy.js';
+import type { Akismet } from '../moderation/akismet.js';
+import { screenNewComment } from '../moderation/screen.js';
 import { eventsHead } from './live.js';
 
 export interface CommentRoutesOptions {
@@ -23,6 +25,8 @@ export interface CommentRoutesOptions {
   now: () => Date;
   /** Signed-in writers; without it every writer is a guest. */
   sessions?: Sessions;
+  /** The Akismet client, for sites that turn the check on. */
+  akismet?: Akismet;
 }
 
 /** What an emptied (deleted, with replies) comment shows in place of its text. */
@@ -37,6 +41,7 @@ export type WireComment = Comment & {
   author: Comment['author'] & { user?: string; picture?: string };
   edited?: string;
   deleted?: boolean;
+  pinned?: boolean;
 };
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -71,6 +76,7 @@ export const commentSchema = {
     },
     edited: { type: 'string', format: 'date-time' },
     deleted: { type: 'boolean' },
+    pinned: { type: 'boolean', description: 'Pinned by an owner: shown first in the thread.' },
     body: { type: 'string' },
     created: { type: 'string', format: 'date-time' },
     reblog: {
@@ -104,6 +110,7 @@ export function toWire(c: StoredComment, secret: string): WireComment {
     reblog: c.reblogUrl ? { blogName: c.reblogBlogName ?? '', url: c.reblogUrl } : null,
     ...(c.edited ? { edited: c.edited.toISOString() } : {}),
     ...(c.deleted ? { deleted: true } : {}),
+    ...(c.pinned ? { pinned: true } : {}),
   };
 }
 
@@ -352,7 +359,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
       if (moderation.closed && !(await store.getComment(site.id, key))) {
         throw new HttpError(403, 'comments_closed', 'Comments are closed on this post.');
       }
-      const status = await statusFor(store, moderation, {
+      const policyStatus = await statusFor(store, moderation, {
         siteId: site.id,
         body: input.body,
         userId,
@@ -361,6 +368,28 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
         honeypot: input.honeypot,
         writingMs: input.writingMs,
         minWritingMs: limits.minWritingSeconds * 1000,
+      });
+      // Blocks (403), Akismet, and the writer's address (see server/moderation/screen.ts).
+      const { status, authorIp } = await screenNewComment(store, opts.akismet, {
+        siteId: site.id,
+        status: policyStatus,
+        userId,
+        email,
+        address: request.ip,
+        replay: async () => (await store.getComment(site.id, key)) !== null,
+        owner: () => store.isSiteOwner(site.id, userId ?? ''),
+        comment: {
+          permalink: url,
+          type: parent ? 'reply' : 'comment',
+          authorName: name,
+          authorEmail: email,
+          authorUrl: website,
+          content: input.body,
+          created: now(),
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+          referrer: request.headers.referer ?? null,
+        },
       });
 
       const slot = `${site.id}\n${key}`;
@@ -392,6 +421,7 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             userId,
             authorPicture: picture,
             editTokenHash,
+            authorIp,
           },
           limits.maxDepth,
         );

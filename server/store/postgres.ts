@@ -14,6 +14,12 @@ import {
   type NewReport,
   type ReportSummary,
   commentExtras,
+  ownerExtras,
+  type Block,
+  type BlockKind,
+  NO_SPAM_SETTINGS,
+  type PinResult,
+  type SpamSettings,
   type AuthorData,
   type AuthorRef,
   type ErasureResult,
@@ -273,6 +279,25 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, comment_id, reporter)
   );
   CREATE INDEX reports_reporter ON reports (reporter);`,
+  // +1: owner tools — the writer's address (kept for the site's retention, then NULL), pinned
+  // threads (when pinned), blocks, and per-site address retention and Akismet settings.
+  `ALTER TABLE comments ADD COLUMN author_ip text;
+  ALTER TABLE comments ADD COLUMN pinned timestamptz; -- when pinned, NULL when not
+  CREATE INDEX comments_addresses ON comments (created) WHERE author_ip IS NOT NULL;
+  CREATE INDEX comments_pinned ON comments (post_id, pinned) WHERE pinned IS NOT NULL;
+  ALTER TABLE moderation_settings ADD COLUMN ip_retention_days integer; -- NULL: the default
+  ALTER TABLE moderation_settings ADD COLUMN akismet_key text;
+  ALTER TABLE moderation_settings ADD COLUMN akismet_blog text;
+  CREATE TABLE blocks (
+    site_id text NOT NULL REFERENCES sites (id),
+    key     text NOT NULL, -- kind ':' value
+    kind    text NOT NULL CHECK (kind IN ('user', 'email', 'address')),
+    value   text NOT NULL,
+    label   text,
+    created timestamptz NOT NULL,
+    id      bigserial UNIQUE,
+    PRIMARY KEY (site_id, key)
+  );`,
 ];
 
 interface ReblogRow {
@@ -396,12 +421,14 @@ interface CommentRow {
   author_picture: string | null;
   edited: Date | null;
   deleted: boolean;
+  author_ip: string | null;
+  pinned: Date | null;
 }
 
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
   c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html, c.user_id, c.edited,
-  c.deleted, c.author_picture`;
+  c.deleted, c.author_picture, c.author_ip, c.pinned`;
 
 const SELECT_COMMENT = `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id`;
 
@@ -412,7 +439,7 @@ const SELECT_COMMENT_BY_ID = `${SELECT_COMMENT} WHERE c.site_id = $1 AND c.id = 
 const SELECT_POST = 'SELECT * FROM posts WHERE site_id = $1 AND url = $2';
 
 const SELECT_THREADS = `${SELECT_COMMENT}
-  WHERE c.post_id = $1 AND c.parent_id IS NULL AND c.status = 'published'`;
+  WHERE c.post_id = $1 AND c.parent_id IS NULL AND c.status = 'published' AND c.pinned IS NULL`;
 
 function toSite(row: SiteRow): Site {
   return { id: row.id, name: row.name, origin: row.origin, allowedOrigins: row.allowed_origins };
@@ -441,6 +468,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogUrl: row.reblog_url,
     seq: Number(row.seq),
     ...commentExtras(row.user_id, row.edited, row.deleted, row.author_picture),
+    ...ownerExtras(row.author_ip ?? null, row.pinned != null),
   };
 }
 
@@ -738,11 +766,21 @@ export class PostgresStore implements Store {
           newestFirst.length > query.pageSize && oldest
             ? encodeCursor({ created: oldest.created.getTime(), seq: oldest.seq })
             : null;
+        const pinned = before
+          ? []
+          : (
+              await client.query<CommentRow>(
+                `${SELECT_COMMENT} WHERE c.post_id = $1 AND c.pinned IS NOT NULL AND c.parent_id IS NULL
+                   AND c.status = 'published' ORDER BY c.pinned, c.seq`,
+                [post.id],
+              )
+            ).rows.map(toComment);
+        const roots = [...pinned, ...page.reverse()];
         const replies = await client.query<CommentRow>(
           `${SELECT_COMMENT}
            WHERE c.post_id = $1 AND c.root_id = ANY ($2::text[])
              AND c.parent_id IS NOT NULL AND c.status = 'published'`,
-          [post.id, page.map((c) => c.id)],
+          [post.id, roots.map((c) => c.id)],
         );
         const totals = await client.query<{ total: string; version: string }>(
           `SELECT
@@ -754,7 +792,7 @@ export class PostgresStore implements Store {
         return {
           post: toPost(post),
           total: Number(totals.rows[0]!.total),
-          comments: orderThreads(page.reverse(), replies.rows.map(toComment)),
+          comments: orderThreads(roots, replies.rows.map(toComment)),
           older,
           version: Number(totals.rows[0]!.version),
         };
@@ -1077,7 +1115,7 @@ export class PostgresStore implements Store {
         if (outcome === 'emptied') {
           await client.query(
             `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
-               author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
+               author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, author_ip = NULL
              WHERE site_id = $1 AND id = $2`,
             [siteId, id, now],
           );
@@ -1166,7 +1204,8 @@ export class PostgresStore implements Store {
           if ((replies.rowCount ?? 0) > 0) {
             await client.query(
               `UPDATE comments SET deleted = true, edited = $3, body = '', author_name = '', author_email = NULL,
-                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL
+                 author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL,
+                 author_ip = NULL
                WHERE site_id = $1 AND id = $2`,
               [row.site_id, row.id, now],
             );
@@ -1439,6 +1478,104 @@ export class PostgresStore implements Store {
     });
   }
 
+  // --- owner tools ----------------------------------------------------------------------------
+
+  addBlock(block: Block): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `INSERT INTO blocks (site_id, key, kind, value, label, created) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        [block.siteId, `${block.kind}:${block.value}`, block.kind, block.value, block.label, block.created],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  removeBlock(siteId: string, kind: BlockKind, value: string): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query('DELETE FROM blocks WHERE site_id = $1 AND key = $2', [siteId, `${kind}:${value}`]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  listBlocks(siteId: string, limit: number): Promise<Block[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ kind: BlockKind; value: string; label: string | null; created: Date }>(
+        'SELECT kind, value, label, created FROM blocks WHERE site_id = $1 ORDER BY created DESC, id DESC LIMIT $2',
+        [siteId, limit],
+      );
+      return rows.map((row) => ({ siteId, ...row }));
+    });
+  }
+
+  isBlocked(siteId: string, keys: { kind: BlockKind; value: string }[]): Promise<boolean> {
+    return this.#track(async () => {
+      if (!keys.length) return false;
+      const { rowCount } = await this.#pool.query('SELECT 1 FROM blocks WHERE site_id = $1 AND key = ANY ($2::text[]) LIMIT 1', [
+        siteId,
+        keys.map((k) => `${k.kind}:${k.value}`),
+      ]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  setPinned(siteId: string, id: string, pinned: boolean, maxPerPost: number, now: Date): Promise<PinResult> {
+    return this.#track(() =>
+      this.#transaction(async (client): Promise<PinResult> => {
+        const existing = await commentById(client, siteId, id);
+        if (!existing || existing.deleted || existing.status !== 'published') return 'not_found';
+        if (existing.parent_id !== null) return 'not_top_level';
+        // Locks the post (and gives it a new version), so two pins of one post count one after the other.
+        await bumpPost(client, existing.post_id);
+        if (pinned && existing.pinned === null) {
+          const { rows } = await client.query<{ count: string }>(
+            'SELECT count(*) AS count FROM comments WHERE post_id = $1 AND pinned IS NOT NULL',
+            [existing.post_id],
+          );
+          if (Number(rows[0]!.count) >= maxPerPost) return 'too_many';
+        }
+        if (pinned !== (existing.pinned !== null)) {
+          await client.query('UPDATE comments SET pinned = $3 WHERE site_id = $1 AND id = $2', [siteId, id, pinned ? now : null]);
+        }
+        return toComment((await commentById(client, siteId, id))!);
+      }),
+    );
+  }
+
+  spamSettings(siteId: string): Promise<SpamSettings> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ ip_retention_days: number | null; akismet_key: string | null; akismet_blog: string | null }>(
+        "SELECT ip_retention_days, akismet_key, akismet_blog FROM moderation_settings WHERE site_id = $1 AND post_url = ''",
+        [siteId],
+      );
+      const row = rows[0];
+      return row
+        ? { ipRetentionDays: row.ip_retention_days, akismetKey: row.akismet_key, akismetBlog: row.akismet_blog }
+        : { ...NO_SPAM_SETTINGS };
+    });
+  }
+
+  putSpamSettings(siteId: string, settings: SpamSettings): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        `INSERT INTO moderation_settings (site_id, post_url, ip_retention_days, akismet_key, akismet_blog) VALUES ($1, '', $2, $3, $4)
+         ON CONFLICT (site_id, post_url) DO UPDATE SET
+           ip_retention_days = excluded.ip_retention_days, akismet_key = excluded.akismet_key, akismet_blog = excluded.akismet_blog`,
+        [siteId, settings.ipRetentionDays, settings.akismetKey, settings.akismetBlog],
+      );
+    });
+  }
+
+  purgeAddresses(now: Date, defaultDays: number): Promise<number> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `UPDATE comments SET author_ip = NULL WHERE author_ip IS NOT NULL AND created <= $1::timestamptz - make_interval(days => coalesce(
+           (SELECT m.ip_retention_days FROM moderation_settings m WHERE m.site_id = comments.site_id AND m.post_url = ''), $2::integer))`,
+        [now, defaultDays],
+      );
+      return rowCount ?? 0;
+    });
+  }
+
   /** Runs `work` unless closed, and lets `close()` wait for it. */
   #track<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
@@ -1512,8 +1649,8 @@ async function insertComment(
   const inserted = await client.query<{ seq: string }>(
     `INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
        author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-       reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+       reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted, author_ip)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
      ON CONFLICT (site_id, id) DO NOTHING
      RETURNING seq`,
     [
@@ -1521,7 +1658,7 @@ async function insertComment(
       input.authorName, input.authorEmail, input.authorWebsite, input.avatar, input.body,
       input.created, input.reblogBlogName, input.reblogUrl, input.requestHash, input.originalHtml ?? null,
       input.userId ?? null, input.editTokenHash ?? null, input.authorPicture ?? null, input.edited ?? null,
-      input.deleted ?? false,
+      input.deleted ?? false, input.authorIp ?? null,
     ],
   );
   const seq = inserted.rows[0]?.seq;

@@ -9,6 +9,12 @@
 import Database from 'better-sqlite3';
 import {
   commentExtras,
+  ownerExtras,
+  type Block,
+  type BlockKind,
+  NO_SPAM_SETTINGS,
+  type PinResult,
+  type SpamSettings,
   type AuthorData,
   type AuthorRef,
   type ErasureResult,
@@ -261,6 +267,24 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, comment_id, reporter)
   ) STRICT;
   CREATE INDEX reports_reporter ON reports (reporter);`,
+  // +1: owner tools — the writer's address (kept for the site's retention, then NULL), pinned
+  // threads (when pinned), blocks, and per-site address retention and Akismet settings.
+  `ALTER TABLE comments ADD COLUMN author_ip TEXT;
+  ALTER TABLE comments ADD COLUMN pinned INTEGER; -- ms since the epoch when pinned, NULL when not
+  CREATE INDEX comments_addresses ON comments (created) WHERE author_ip IS NOT NULL;
+  CREATE INDEX comments_pinned ON comments (post_id, pinned) WHERE pinned IS NOT NULL;
+  ALTER TABLE moderation_settings ADD COLUMN ip_retention_days INTEGER; -- NULL: the default
+  ALTER TABLE moderation_settings ADD COLUMN akismet_key TEXT;
+  ALTER TABLE moderation_settings ADD COLUMN akismet_blog TEXT;
+  CREATE TABLE blocks (
+    site_id TEXT NOT NULL REFERENCES sites (id),
+    key     TEXT NOT NULL, -- kind ':' value
+    kind    TEXT NOT NULL CHECK (kind IN ('user', 'email', 'address')),
+    value   TEXT NOT NULL,
+    label   TEXT,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (site_id, key)
+  ) STRICT;`,
 ];
 
 interface ReblogRow {
@@ -384,6 +408,8 @@ interface CommentRow {
   edited: number | null;
   deleted: number;
   spam: number;
+  author_ip: string | null;
+  pinned: number | null;
 }
 
 /** A queued write: `run` inside the batch transaction, then exactly one of `done`/`fail`. */
@@ -396,13 +422,13 @@ interface Job {
 const COMMENT_COLUMNS = `c.seq, c.site_id, c.id, c.post_id, p.url AS post_url, c.parent_id, c.root_id,
   c.depth, c.kind, c.status, c.author_name, c.author_email, c.author_website, c.avatar, c.body,
   c.created, c.reblog_blog_name, c.reblog_url, c.request_hash, c.original_html, c.user_id, c.edited,
-  c.deleted, c.author_picture, c.spam`;
+  c.deleted, c.author_picture, c.spam, c.author_ip, c.pinned`;
 
 /** Prepares every statement the store runs (after the schema exists). */
 function prepareStatements(db: Database.Database) {
   const pageSql = (where: string) => `
     SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
-    WHERE c.post_id = ? AND c.parent_id IS NULL AND c.status = 'published' ${where}
+    WHERE c.post_id = ? AND c.parent_id IS NULL AND c.status = 'published' AND c.pinned IS NULL ${where}
     ORDER BY c.created DESC, c.seq DESC LIMIT ?`;
   return {
     putSite: db.prepare<[string, string, string, string]>(`
@@ -423,19 +449,23 @@ function prepareStatements(db: Database.Database) {
       [
         string, string, number, string | null, string, number, string, string, string,
         string | null, string | null, string, string, number, string | null, string | null, string,
-        string | null, string | null, string | null, string | null, number | null, number, number,
+        string | null, string | null, string | null, string | null, number | null, number, number, string | null,
       ],
       { seq: number }
     >(`
       INSERT INTO comments (site_id, id, post_id, parent_id, root_id, depth, kind, status,
         author_name, author_email, author_website, avatar, body, created, reblog_blog_name,
-        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted, spam)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        reblog_url, request_hash, original_html, user_id, edit_token_hash, author_picture, edited, deleted, spam, author_ip)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING seq`),
     exportPage: db.prepare<[string, number, number], CommentRow & { post_title: string | null; edit_token_hash: string | null }>(`
       SELECT ${COMMENT_COLUMNS}, p.title AS post_title, c.edit_token_hash FROM comments c JOIN posts p ON p.id = c.post_id
       WHERE c.site_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
     newestThreads: db.prepare<[number, number], CommentRow>(pageSql('')),
+    pinnedThreads: db.prepare<[number], CommentRow>(`
+      SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
+      WHERE c.post_id = ? AND c.pinned IS NOT NULL AND c.parent_id IS NULL AND c.status = 'published'
+      ORDER BY c.pinned, c.seq`),
     olderThreads: db.prepare<[number, number, number, number], CommentRow>(
       pageSql('AND (c.created, c.seq) < (?, ?)'),
     ),
@@ -504,7 +534,7 @@ function prepareStatements(db: Database.Database) {
     ),
     emptyComment: db.prepare<[number, string, string]>(`
       UPDATE comments SET deleted = 1, edited = ?, body = '', author_name = '', author_email = NULL,
-        author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL
+        author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, author_ip = NULL
       WHERE site_id = ? AND id = ?`),
     removeComment: db.prepare<[string, string]>('DELETE FROM comments WHERE site_id = ? AND id = ?'),
     insertChange: db.prepare<[number, string, string, string, string, number]>(
@@ -516,6 +546,13 @@ function prepareStatements(db: Database.Database) {
     >('SELECT * FROM comment_changes WHERE site_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
     moderationSettings: db.prepare<[string, string], { policy: ModerationPolicy | null; max_links: number | null; closed: number }>(
       'SELECT policy, max_links, closed FROM moderation_settings WHERE site_id = ? AND post_url = ?',
+    ),
+    anyBlock: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blocks WHERE site_id = ? LIMIT 1'),
+    isBlocked: db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM blocks WHERE site_id = ? AND key IN (SELECT value FROM json_each(?)) LIMIT 1',
+    ),
+    spamSettings: db.prepare<[string], { ip_retention_days: number | null; akismet_key: string | null; akismet_blog: string | null }>(
+      "SELECT ip_retention_days, akismet_key, akismet_blog FROM moderation_settings WHERE site_id = ? AND post_url = ''",
     ),
     eventsHead: db.prepare<[string, string], { seq: number }>(`
       SELECT max((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = ?),
@@ -560,6 +597,7 @@ function toComment(row: CommentRow): StoredComment {
     reblogUrl: row.reblog_url,
     seq: row.seq,
     ...commentExtras(row.user_id, row.edited === null ? null : new Date(row.edited), row.deleted === 1, row.author_picture),
+    ...ownerExtras(row.author_ip ?? null, row.pinned != null),
   };
 }
 
@@ -695,9 +733,11 @@ export class SqliteStore implements Store {
         newestFirst.length > query.pageSize && oldest
           ? encodeCursor({ created: oldest.created.getTime(), seq: oldest.seq })
           : null;
-      const replies = s.replies.all(postRow.id, JSON.stringify(page.map((c) => c.id))).map(toComment);
+      const pinned = before ? [] : s.pinnedThreads.all(postRow.id).map(toComment);
+      const roots = [...pinned, ...page.reverse()];
+      const replies = s.replies.all(postRow.id, JSON.stringify(roots.map((c) => c.id))).map(toComment);
       const { total, version } = s.totals.get(postRow.id, postRow.id, postRow.id)!;
-      const comments = orderThreads(page.reverse(), replies);
+      const comments = orderThreads(roots, replies);
       return { post: toPost(postRow), total, comments, older, version };
     })();
   }
@@ -799,6 +839,7 @@ export class SqliteStore implements Store {
       input.created.getTime(), input.reblogBlogName, input.reblogUrl, input.requestHash,
       input.originalHtml ?? null, input.userId ?? null, input.editTokenHash ?? null,
       input.authorPicture ?? null, input.edited?.getTime() ?? null, input.deleted ? 1 : 0, input.status === 'spam' ? 1 : 0,
+      input.authorIp ?? null,
     )!;
     return { ok: true, comment: storedComment(input, depth, seq), replayed: false };
   }
@@ -1023,7 +1064,8 @@ export class SqliteStore implements Store {
               .all(author.siteId, author.email.toLowerCase());
       const empty = db.prepare<[number, string, string]>(`
         UPDATE comments SET deleted = 1, edited = ?, body = '', author_name = '', author_email = NULL,
-          author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL
+          author_website = NULL, edit_token_hash = NULL, original_html = NULL, author_picture = NULL, user_id = NULL,
+          author_ip = NULL
         WHERE site_id = ? AND id = ?`);
       const unlike = db.prepare<[number, string]>('DELETE FROM likes WHERE post_id = ? AND target = ?');
       const result: ErasureResult = { removed: 0, emptied: 0, likes: 0, sessions: 0, user: false };
@@ -1286,6 +1328,93 @@ export class SqliteStore implements Store {
   purgeCommentChanges(before: Date): Promise<number> {
     return this.#enqueue(
       () => this.#db.prepare<[number]>('DELETE FROM comment_changes WHERE created < ?').run(before.getTime()).changes,
+    );
+  }
+
+  // --- owner tools ----------------------------------------------------------------------------
+
+  addBlock(block: Block): Promise<boolean> {
+    return this.#enqueue(
+      () =>
+        this.#db
+          .prepare<[string, string, string, string, string | null, number]>(
+            'INSERT OR IGNORE INTO blocks (site_id, key, kind, value, label, created) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(block.siteId, `${block.kind}:${block.value}`, block.kind, block.value, block.label, block.created.getTime()).changes > 0,
+    );
+  }
+
+  removeBlock(siteId: string, kind: BlockKind, value: string): Promise<boolean> {
+    return this.#enqueue(
+      () => this.#db.prepare<[string, string]>('DELETE FROM blocks WHERE site_id = ? AND key = ?').run(siteId, `${kind}:${value}`).changes > 0,
+    );
+  }
+
+  async listBlocks(siteId: string, limit: number): Promise<Block[]> {
+    return this.#db
+      .prepare<[string, number], { kind: BlockKind; value: string; label: string | null; created: number }>(
+        'SELECT kind, value, label, created FROM blocks WHERE site_id = ? ORDER BY created DESC, rowid DESC LIMIT ?',
+      )
+      .all(siteId, limit)
+      .map((row) => ({ siteId, kind: row.kind, value: row.value, label: row.label, created: new Date(row.created) }));
+  }
+
+  async isBlocked(siteId: string, keys: { kind: BlockKind; value: string }[]): Promise<boolean> {
+    // Read on every new comment: prepared statements, and most sites block no one.
+    if (!keys.length || !this.#stmts.anyBlock.get(siteId)) return false;
+    return this.#stmts.isBlocked.get(siteId, JSON.stringify(keys.map((k) => `${k.kind}:${k.value}`))) !== undefined;
+  }
+
+  setPinned(siteId: string, id: string, pinned: boolean, maxPerPost: number, now: Date): Promise<PinResult> {
+    return this.#enqueue((): PinResult => {
+      const s = this.#stmts;
+      const existing = s.comment.get(siteId, id);
+      if (!existing || existing.deleted || existing.status !== 'published' || existing.spam) return 'not_found';
+      if (existing.parent_id !== null) return 'not_top_level';
+      if (pinned && existing.pinned === null) {
+        const { count } = this.#db
+          .prepare<[number], { count: number }>('SELECT count(*) AS count FROM comments WHERE post_id = ? AND pinned IS NOT NULL')
+          .get(existing.post_id)!;
+        if (count >= maxPerPost) return 'too_many';
+      }
+      if (pinned !== (existing.pinned !== null)) {
+        this.#db
+          .prepare<[number | null, string, string]>('UPDATE comments SET pinned = ? WHERE site_id = ? AND id = ?')
+          .run(pinned ? now.getTime() : null, siteId, id);
+        this.#bumpPost(existing.post_id);
+      }
+      return toComment(s.comment.get(siteId, id)!);
+    });
+  }
+
+  async spamSettings(siteId: string): Promise<SpamSettings> {
+    const row = this.#stmts.spamSettings.get(siteId);
+    return row
+      ? { ipRetentionDays: row.ip_retention_days, akismetKey: row.akismet_key, akismetBlog: row.akismet_blog }
+      : { ...NO_SPAM_SETTINGS };
+  }
+
+  putSpamSettings(siteId: string, settings: SpamSettings): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db
+        .prepare<[string, number | null, string | null, string | null]>(
+          `INSERT INTO moderation_settings (site_id, post_url, ip_retention_days, akismet_key, akismet_blog) VALUES (?, '', ?, ?, ?)
+           ON CONFLICT (site_id, post_url) DO UPDATE SET
+             ip_retention_days = excluded.ip_retention_days, akismet_key = excluded.akismet_key, akismet_blog = excluded.akismet_blog`,
+        )
+        .run(siteId, settings.ipRetentionDays, settings.akismetKey, settings.akismetBlog);
+    });
+  }
+
+  purgeAddresses(now: Date, defaultDays: number): Promise<number> {
+    return this.#enqueue(
+      () =>
+        this.#db
+          .prepare<[number, number]>(
+            `UPDATE comments SET author_ip = NULL WHERE author_ip IS NOT NULL AND created <= ? - 86400000 * coalesce(
+               (SELECT m.ip_retention_days FROM moderation_settings m WHERE m.site_id = comments.site_id AND m.post_url = ''), ?)`,
+          )
+          .run(now.getTime(), defaultDays).changes,
     );
   }
 

@@ -52,6 +52,13 @@ export interface StoredComment {
   deleted?: boolean;
   /** The signed-in author's provider picture (http/https URL), when the provider gave one. */
   authorPicture?: string | null;
+  /**
+   * The writer's network address, kept only for the site's retention period (see
+   * `OwnerToolsStore.purgeAddresses`). For the site's owners and the author's own export only.
+   */
+  authorIp?: string | null;
+  /** Pinned by an owner: a pinned top-level thread comes first. */
+  pinned?: boolean;
 }
 
 /** A stored comment with what an export needs to recreate it exactly. */
@@ -100,6 +107,8 @@ export interface NewComment {
   edited?: Date | null;
   /** Imports: deleted by its author, kept emptied for its replies. */
   deleted?: boolean;
+  /** The writer's network address (`request.ip`), when the site keeps addresses. */
+  authorIp?: string | null;
 }
 
 export type CreateResult =
@@ -204,7 +213,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore {
+export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore, OwnerToolsStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -241,7 +250,11 @@ export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationS
    * cheap check of whether a cached page is still current.
    */
   threadStamp(siteId: string, postUrl: string): Promise<ThreadStamp>;
-  /** Published comments only. Malformed cursors throw `InvalidCursorError`. */
+  /**
+   * Published comments only. Malformed cursors throw `InvalidCursorError`. The newest page
+   * (no cursor) starts with the post's pinned threads (oldest pin first); pinned threads are in
+   * no other page, so cursors page through the unpinned ones exactly as before.
+   */
   listThreads(query: ThreadPageQuery): Promise<ThreadPage>;
   /**
    * A site's comments in `seq` order (so parents come before their replies), any status,
@@ -647,6 +660,7 @@ export function storedComment(input: NewComment, depth: number, seq: number): St
     requestHash: _hash,
     originalHtml: _html,
     editTokenHash: _token,
+    authorIp,
     userId,
     authorPicture,
     created,
@@ -657,6 +671,7 @@ export function storedComment(input: NewComment, depth: number, seq: number): St
   return {
     ...fields,
     ...commentExtras(userId ?? null, edited ? new Date(edited.getTime()) : null, !!deleted, authorPicture ?? null),
+    ...ownerExtras(authorIp ?? null, false),
     depth,
     created: new Date(created.getTime()),
     seq,
@@ -679,6 +694,11 @@ export function commentExtras(
     ...(deleted ? { deleted } : {}),
     ...(authorPicture ? { authorPicture } : {}),
   };
+}
+
+/** The owner-only comment fields, present only when set (as `commentExtras`). */
+export function ownerExtras(authorIp: string | null, pinned: boolean): Pick<StoredComment, 'authorIp' | 'pinned'> {
+  return { ...(authorIp ? { authorIp } : {}), ...(pinned ? { pinned } : {}) };
 }
 
 /** A `LIKE … ESCAPE '\'` pattern that finds `text` anywhere (its `%`, `_` and `\` taken literally). */
@@ -717,4 +737,57 @@ export interface ReportStore {
    * removes reports whose comment is gone. Run with the periodic purge.
    */
   purgeReports(before: Date): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owner tools: blocks, pinned threads, commenter addresses (and how long they are kept), Akismet.
+
+/** Whom a block refuses: a signed-in author (user id), a guest email, or an address or network. */
+export type BlockKind = 'user' | 'email' | 'address';
+
+export interface Block {
+  siteId: string;
+  kind: BlockKind;
+  /** The user id; the email, lowercased; an address, or a network as `address/prefix` (canonical). */
+  value: string;
+  /** For the owner's list: the author's name when blocked from a comment, else null. */
+  label: string | null;
+  created: Date;
+}
+
+/** A site's spam and privacy settings (stored with its moderation defaults); null inherits the default. */
+export interface SpamSettings {
+  /** Days a commenter's address is kept (0: not kept at all); null: the server's default (30). */
+  ipRetentionDays: number | null;
+  /** Akismet: the API key and the blog URL it was issued for; both set, or the check is off. */
+  akismetKey: string | null;
+  akismetBlog: string | null;
+}
+
+export const NO_SPAM_SETTINGS: SpamSettings = { ipRetentionDays: null, akismetKey: null, akismetBlog: null };
+
+export type PinResult = StoredComment | 'not_found' | 'not_top_level' | 'too_many';
+
+/** The owner tools half of the store; `Store` includes it. */
+export interface OwnerToolsStore {
+  /** Adds a block; false (nothing changed) when the same one exists. */
+  addBlock(block: Block): Promise<boolean>;
+  /** Removes a block; false when there was none. */
+  removeBlock(siteId: string, kind: BlockKind, value: string): Promise<boolean>;
+  /** The site's blocks, newest first. */
+  listBlocks(siteId: string, limit: number): Promise<Block[]>;
+  /** Whether any of these (kind, value) pairs is blocked on the site (exact matches; networks are listed by the caller). */
+  isBlocked(siteId: string, keys: { kind: BlockKind; value: string }[]): Promise<boolean>;
+  /**
+   * Pins (or unpins) a published top-level comment and gives its post a new version. At most
+   * `maxPerPost` pinned threads per post (`too_many` beyond).
+   */
+  setPinned(siteId: string, id: string, pinned: boolean, maxPerPost: number, now: Date): Promise<PinResult>;
+  spamSettings(siteId: string): Promise<SpamSettings>;
+  putSpamSettings(siteId: string, settings: SpamSettings): Promise<void>;
+  /**
+   * Forgets the address of every comment older than its site's retention (`defaultDays` where the
+   * site has none) at `now`; returns how many were forgotten. Run by the periodic purge.
+   */
+  purgeAddresses(now: Date, defaultDays: number): Promise<number>;
 }

@@ -12,7 +12,30 @@ import '../login-picker/login-picker.js';
 type Filter = CommentStatus | 'all' | 'reported';
 type Action = 'approve' | 'reject' | 'spam' | 'delete' | 'dismiss';
 /** A queue item: a comment, with its readers' reports when it has any. */
-type QueuedComment = Comment & { reports?: { count: number; reasons: { reason: string; created: string }[] } };
+type QueuedComment = Comment & {
+  reports?: { count: number; reasons: { reason: string; created: string }[] };
+  /** The writer's address, while the site keeps it (owners only). */
+  ip?: string;
+  pinned?: boolean;
+  author: Comment['author'] & { user?: string };
+};
+type BlockKind = 'user' | 'email' | 'address';
+interface Block {
+  kind: BlockKind;
+  value: string;
+  label: string | null;
+  created: string;
+}
+interface SpamSettings {
+  ipRetentionDays: number;
+  akismet: { enabled: boolean; keyHint: string | null; blog: string | null };
+}
+/** A change waiting for the owner to confirm it. */
+interface Confirmation {
+  question: string;
+  button: string;
+  run: () => Promise<void>;
+}
 type Policy = 'publish' | 'hold-first-time' | 'hold-all';
 interface Settings {
   policy: Policy | null;
@@ -50,6 +73,7 @@ const policyLabels: Record<Policy, string> = {
   'hold-first-time': 'Hold first-time authors',
   'hold-all': 'Hold every comment',
 };
+const blockLabels: Record<BlockKind, string> = { user: 'Account', email: 'Email', address: 'Address' };
 const statusLabels: Record<Filter, string> = { pending: 'Pending', published: 'Published', spam: 'Spam', all: 'All', reported: 'Reported' };
 
 /**
@@ -73,6 +97,9 @@ export class ModerationPageElement extends LitElement {
     .reports { margin: .5rem 0 0; padding: .25rem .5rem; border-inline-start: 3px solid #b32d2e; white-space: normal; }
     .reports ul { margin: .25rem 0 0; padding-inline-start: 1.25rem; }
     .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; background: #b32d2e; color: #fff; font-size: .875rem; }
+    .confirm { padding: .5rem; border: 2px solid #b32d2e; border-radius: 4px; }
+    textarea { font: inherit; width: 100%; min-height: 5rem; }
+    details { margin: .75rem 0; }
   `;
 
   static override properties = {
@@ -86,6 +113,10 @@ export class ModerationPageElement extends LitElement {
     _post: { state: true },
     _message: { state: true },
     _error: { state: true },
+    _blocks: { state: true },
+    _spam: { state: true },
+    _editing: { state: true },
+    _confirm: { state: true },
   };
 
   private _session: AdminSession | null = null;
@@ -99,6 +130,11 @@ export class ModerationPageElement extends LitElement {
   private _post: Settings | null = null;
   private _message = '';
   private _error = '';
+  private _blocks: Block[] = [];
+  private _spam: SpamSettings | null = null;
+  /** The comment whose text is being edited. */
+  private _editing: string | null = null;
+  private _confirm: Confirmation | null = null;
 
   #onHashChange = () => void this.#start();
 
@@ -136,7 +172,7 @@ export class ModerationPageElement extends LitElement {
       }
       const { sites } = this._session;
       this._site = (wanted ? sites.find((s) => s.id === wanted) : sites[0]) ?? null;
-      if (this._site) await Promise.all([this.#load(), this.#loadSettings()]);
+      if (this._site) await Promise.all([this.#load(), this.#loadSettings(), this.#loadTools()]);
     } catch (error) {
       this._error = (error as Error).message;
     }
@@ -190,6 +226,79 @@ export class ModerationPageElement extends LitElement {
     );
     this._settings = answer.site;
     this._post = answer.post ?? null;
+  }
+
+  async #loadTools(): Promise<void> {
+    const site = encodeURIComponent(this._site!.id);
+    const [blocks, spam] = await Promise.all([
+      this.#get<{ blocks: Block[] }>(`/blocks?site=${site}`),
+      this.#get<SpamSettings>(`/spam-settings?site=${site}`),
+    ]);
+    this._blocks = blocks.blocks;
+    this._spam = spam;
+  }
+
+  /** Runs one change, then says `done` (or the server's reason) in the status line. */
+  async #change(work: () => Promise<unknown>, done: string, reload = true): Promise<void> {
+    this._confirm = null;
+    try {
+      await work();
+      this._message = done;
+      this._error = '';
+      if (reload) await Promise.all([this.#load(), this.#loadTools()]);
+    } catch (error) {
+      this._error = (error as Error).message;
+    }
+  }
+
+  /** Asks before a change that is hard to undo; the question takes the focus. */
+  async #ask(confirmation: Confirmation): Promise<void> {
+    this._confirm = confirmation;
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>('.confirm button')?.focus();
+  }
+
+  #block(kind: BlockKind, c: QueuedComment): void {
+    const what = kind === 'user' ? `the account of ${c.author.name}` : kind === 'email' ? `the email address of ${c.author.name}` : `the address ${c.ip}`;
+    void this.#ask({
+      question: `Block ${what}? New comments from it will be refused.`,
+      button: 'Block',
+      run: () => this.#change(() => this.#post('/blocks', { site: this._site!.id, kind, comment: c.id }), `Blocked ${what}.`),
+    });
+  }
+
+  async #blockTyped(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const kind = data.get('kind') as BlockKind;
+    const value = String(data.get('value') ?? '').trim();
+    if (!value) return;
+    await this.#change(() => this.#post('/blocks', { site: this._site!.id, kind, value }), `Blocked ${value}.`);
+    if (!this._error) form.reset();
+  }
+
+  async #saveSpam(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const days = String(data.get('days') ?? '').trim();
+    const key = String(data.get('akismetKey') ?? '').trim();
+    const blog = String(data.get('akismetBlog') ?? '').trim();
+    await this.#change(async () => {
+      this._spam = await this.#post<SpamSettings>('/spam-settings', {
+        site: this._site!.id,
+        ipRetentionDays: days === '' ? null : Number(days),
+        ...(key ? { akismetKey: key } : {}),
+        akismetBlog: blog || null,
+      });
+    }, 'Spam and privacy settings saved.', false);
+  }
+
+  async #saveEdit(event: SubmitEvent, c: QueuedComment): Promise<void> {
+    event.preventDefault();
+    const body = String(new FormData(event.target as HTMLFormElement).get('body') ?? '');
+    await this.#change(() => this.#post('/comments/edit', { site: this._site!.id, id: c.id, body }), `Saved the comment by ${c.author.name}.`);
+    if (!this._error) this._editing = null;
   }
 
   async #act(action: Action, ids: string[]): Promise<void> {
@@ -262,7 +371,95 @@ export class ModerationPageElement extends LitElement {
     }
     return html`<h1>Moderation: ${this._site.name}</h1>
       <p class="muted">Signed in as ${this._session.user.name}.</p>
-      ${this.#renderBlogs()} ${status} ${this.#renderSettings()} ${this.#renderFilter()} ${this.#renderQueue()}`;
+      ${this.#renderBlogs()} ${status} ${this.#renderConfirm()} ${this.#renderSettings()} ${this.#renderTools()} ${this.#renderFilter()}
+      ${this.#renderQueue()}`;
+  }
+
+  #renderConfirm(): TemplateResult | typeof nothing {
+    const ask = this._confirm;
+    if (!ask) return nothing;
+    return html`<p class="confirm bar" role="group" aria-label="Confirm">
+      ${ask.question}
+      <button type="button" @click=${() => void ask.run()}>${ask.button}</button>
+      <button type="button" @click=${() => (this._confirm = null)}>Cancel</button>
+    </p>`;
+  }
+
+  /** Blocks, and how long addresses are kept and Akismet (collapsed: set once, rarely changed). */
+  #renderTools(): TemplateResult {
+    const spam = this._spam;
+    return html`<details>
+        <summary>Blocked authors, emails and addresses (${this._blocks.length})</summary>
+        ${this._blocks.length
+          ? html`<ul aria-label="Blocks">
+              ${this._blocks.map(
+                (b) => html`<li>
+                  ${blockLabels[b.kind]}: ${b.kind === 'user' ? (b.label ?? 'an account') : b.value}${b.label && b.kind !== 'user'
+                    ? html` <span class="muted">(${b.label})</span>`
+                    : nothing}
+                  <button
+                    type="button"
+                    aria-label="Unblock ${b.kind === 'user' ? (b.label ?? 'account') : b.value}"
+                    @click=${() =>
+                      void this.#change(
+                        () => this.#post('/blocks/remove', { site: this._site!.id, kind: b.kind, value: b.value }),
+                        `Unblocked ${b.kind === 'user' ? (b.label ?? 'the account') : b.value}.`,
+                      )}
+                  >
+                    Unblock
+                  </button>
+                </li>`,
+              )}
+            </ul>`
+          : html`<p>Nobody is blocked.</p>`}
+        <form @submit=${(event: SubmitEvent) => void this.#blockTyped(event)}>
+          <label
+            >Block
+            <select name="kind">
+              <option value="email">Email</option>
+              <option value="address">Address or network</option>
+            </select></label
+          >
+          <label>Email, address or network <input name="value" required maxlength="254" placeholder="203.0.113.0/24" /></label>
+          <button type="submit">Add block</button>
+        </form>
+      </details>
+      ${spam
+        ? html`<details>
+            <summary>Spam check and privacy</summary>
+            <form @submit=${(event: SubmitEvent) => void this.#saveSpam(event)}>
+              <label
+                >Keep commenters' addresses for (days)
+                <input name="days" type="number" min="0" max="3650" .value=${String(spam.ipRetentionDays)} />
+              </label>
+              <label
+                >Akismet API key
+                <input
+                  name="akismetKey"
+                  type="password"
+                  autocomplete="off"
+                  placeholder=${spam.akismet.keyHint ? `set (${spam.akismet.keyHint})` : 'not set'}
+                />
+              </label>
+              <label>Akismet blog URL <input name="akismetBlog" type="url" .value=${spam.akismet.blog ?? `${this._site!.origin}/`} /></label>
+              <button type="submit">Save spam and privacy settings</button>
+            </form>
+            <p class="muted">
+              Akismet is ${spam.akismet.enabled ? 'on' : 'off'}. 0 days keeps no addresses.
+              ${spam.akismet.enabled
+                ? html`<button
+                    type="button"
+                    @click=${() =>
+                      void this.#change(async () => {
+                        this._spam = await this.#post<SpamSettings>('/spam-settings', { site: this._site!.id, akismetKey: null });
+                      }, 'Akismet is off.', false)}
+                  >
+                    Turn Akismet off
+                  </button>`
+                : nothing}
+            </p>
+          </details>`
+        : nothing}`;
   }
 
   /** The owner's blogs to switch between (a plain GET form: `?site=<id>`), when there is a choice. */
@@ -398,8 +595,17 @@ export class ModerationPageElement extends LitElement {
           @change=${(event: Event) => this.#toggle(c.id, (event.target as HTMLInputElement).checked)}
         />
       </td>
-      <td>${c.author.name}<br /><span class="muted">${new Date(c.created).toLocaleString()}</span></td>
-      <td class="body">${c.body}${reports
+      <td>
+        ${c.author.name}<br /><span class="muted">${new Date(c.created).toLocaleString()}</span>
+        ${c.ip ? html`<br /><span class="muted">Address: ${c.ip}</span>` : nothing}
+      </td>
+      <td class="body">${this._editing === c.id
+          ? html`<form @submit=${(event: SubmitEvent) => void this.#saveEdit(event, c)}>
+              <label>Edit the text of the ${label} <textarea name="body" required .value=${c.body}></textarea></label>
+              <button type="submit">Save</button>
+              <button type="button" @click=${() => (this._editing = null)}>Cancel</button>
+            </form>`
+          : c.body}${c.pinned ? html`<div class="muted">Pinned</div>` : nothing}${reports
           ? html`<div class="reports">
               <span class="badge">${reports.count === 1 ? '1 report' : `${reports.count} reports`}</span>
               ${reports.reasons.length
@@ -425,6 +631,28 @@ export class ModerationPageElement extends LitElement {
                 ${actionLabels[action]}
               </button> `,
           )}
+        ${c.deleted
+          ? nothing
+          : html`<button type="button" aria-label="Edit ${label}" @click=${() => (this._editing = c.id)}>Edit</button>
+              ${c.parent === null && c.status === 'published'
+                ? html`<button
+                    type="button"
+                    aria-label="${c.pinned ? 'Unpin' : 'Pin'} ${label}"
+                    @click=${() =>
+                      void this.#change(
+                        () => this.#post('/comments/pin', { site: this._site!.id, id: c.id, pinned: !c.pinned }),
+                        `${c.pinned ? 'Unpinned' : 'Pinned'} the ${label}.`,
+                      )}
+                  >
+                    ${c.pinned ? 'Unpin' : 'Pin'}
+                  </button>`
+                : nothing}
+              ${c.author.user
+                ? html`<button type="button" aria-label="Block account of ${c.author.name}" @click=${() => this.#block('user', c)}>Block account</button>`
+                : html`<button type="button" aria-label="Block email of ${c.author.name}" @click=${() => this.#block('email', c)}>Block email</button>`}
+              ${c.ip
+                ? html`<button type="button" aria-label="Block address of ${c.author.name}" @click=${() => this.#block('address', c)}>Block address</button>`
+                : nothing}`}
       </td>
     </tr>`;
   }

@@ -60,6 +60,8 @@ export function buildThreads(comments: Comment[], queued: ReadonlyMap<string, Ou
 }
 
 export function renderThreads(nodes: CommentNode[], ctx: ViewContext, nested = false): TemplateResult {
+  // Threads the owner pinned come first, whatever the order or how many older pages were loaded.
+  if (!nested) nodes = [...nodes.filter((n) => pinned(n.comment)), ...nodes.filter((n) => !pinned(n.comment))];
   // Plain map, not repeat(): nothing in a comment's DOM holds state worth keying (focus is
   // found again by id), and it keeps the bundle smaller.
   return html`<ol class=${nested ? 'children' : 'comments'}>
@@ -70,6 +72,9 @@ export function renderThreads(nodes: CommentNode[], ctx: ViewContext, nested = f
     )}
   </ol>`;
 }
+
+/** Pinned by the blog's owner (a field of the server's wire comment). */
+const pinned = (comment: Comment): boolean => (comment as Comment & { pinned?: boolean }).pinned === true;
 
 function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): TemplateResult {
   const { l } = ctx;
@@ -100,6 +105,7 @@ function renderComment({ comment, queued }: CommentNode, ctx: ViewContext): Temp
             ></a
           >`}
       ${edited ? html`<span class="date" title=${absoluteTime(edited, l.lang)}>${l.t('edited')}</span>` : nothing}
+      ${pinned(comment) ? html`<span class="date pinned">${l.t('pinned')}</span>` : nothing}
     </header>
     ${form ??
     html`<div part="comment-body" class="body" dir="auto">

@@ -112,6 +112,8 @@ export interface Messages {
   reportReason: string;
   send: string;
   reportThanks: string;
+  /** Beside a response the blog owner pinned to the top. */
+  pinned: string;
 }
 
 const en: Messages = {
@@ -192,6 +194,7 @@ const en: Messages = {
   reportReason: 'What is wrong with it? (optional)',
   send: 'Send',
   reportThanks: 'Thanks — the blog owner will review it.',
+  pinned: 'Pinned',
 };
 
 /**

@@ -2,7 +2,9 @@
  * End-to-end moderation: the demo server process, an owner made with the CLI's setup link,
  * the `/admin` page in Chromium. The owner holds every comment, a guest's comment waits
  * ("Your comment is awaiting moderation."), shows in the queue, is approved there, and then
- * appears in the thread on the blog page. The page is checked with axe in each state.
+ * appears in the thread on the blog page. The page is checked with axe in each state. The owner
+ * also pins, edits and blocks from there: a pinned comment leads the blog's thread with a
+ * "Pinned" label, and a blocked address is refused until it is unblocked.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -195,6 +197,82 @@ describe('moderating on /admin', () => {
     await row.getByRole('button', { name: /^Dismiss reports comment by / }).click();
     await owner.getByRole('status').filter({ hasText: 'Dismissed the reports of 1 comment.' }).waitFor();
     await owner.getByText('No comments here.').waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  it('pins and edits a comment, blocks an address (after confirming) and unblocks it, all from /admin', async () => {
+    const { page: owner, problems } = await open(home);
+    const [popup] = await Promise.all([owner.waitForEvent('popup'), owner.getByRole('button', { name: `Log in with ${DEMO}` }).click()]);
+    await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
+    await owner.getByText(`You are commenting using your ${DEMO} account.`).waitFor();
+
+    // A guest writes one comment worth pinning (held: the first test holds every comment).
+    const { page: guest } = await open(home);
+    await guest.getByLabel(/^Name/).fill('Pia Pinned');
+    await guest.getByLabel(/^Email/).fill('pia@example.org');
+    await guest.getByRole('textbox', { name: /^Comment/ }).fill('Worth reading frist.');
+    await guest.getByRole('button', { name: 'Post Comment' }).click();
+    await guest.getByText('Your comment is awaiting moderation.').first().waitFor();
+
+    await owner.goto(`${home}admin?site=demo`);
+    await owner.getByRole('button', { name: 'Approve comment by Pia Pinned' }).click();
+    await owner.getByRole('status').filter({ hasText: 'Approved 1 comment.' }).waitFor();
+    await owner.getByLabel('Status').selectOption({ label: 'Published' });
+    await owner.getByRole('button', { name: 'Filter' }).click();
+    const row = owner.getByRole('row').filter({ hasText: 'Pia Pinned' });
+    await row.getByText(/^Address: /).waitFor();
+
+    // Pin it, by keyboard.
+    await row.getByRole('button', { name: 'Pin comment by Pia Pinned' }).focus();
+    await owner.keyboard.press('Enter');
+    await owner.getByRole('status').filter({ hasText: 'Pinned the comment by Pia Pinned.' }).waitFor();
+    await row.getByRole('button', { name: 'Unpin comment by Pia Pinned' }).waitFor();
+
+    // Fix its typo.
+    await row.getByRole('button', { name: 'Edit comment by Pia Pinned' }).click();
+    const text = owner.getByRole('textbox', { name: 'Edit the text of the comment by Pia Pinned' });
+    await text.fill('Worth reading first.');
+    await owner.getByRole('button', { name: 'Save', exact: true }).click();
+    await owner.getByRole('status').filter({ hasText: 'Saved the comment by Pia Pinned.' }).waitFor();
+    await owner.getByRole('cell', { name: /^Worth reading first\./ }).waitFor();
+
+    // On the blog page, for everyone: first in the thread, marked "Pinned", with the new text.
+    const { page: reader } = await open(home);
+    const first = reader.locator('article[part~="comment"]').first();
+    await first.getByText('Worth reading first.').waitFor();
+    await first.getByText('Pinned', { exact: true }).waitFor();
+    assert.equal(await reader.getByText('Worth reading frist.').count(), 0);
+    // One thread a page (and the pinned one): it stays first when an older page is loaded above the newest.
+    await reader.evaluate("document.querySelector('comment-thread').setAttribute('page-size', '1')");
+    const articles = reader.locator('article[part~="comment"]');
+    await reader.getByRole('button', { name: 'Older comments' }).waitFor();
+    const before = await articles.count();
+    await reader.getByRole('button', { name: 'Older comments' }).click();
+    await reader.waitForFunction(`document.querySelector('comment-thread').shadowRoot.querySelectorAll('article').length > ${before}`);
+    await first.getByText('Pinned', { exact: true }).waitFor();
+    await first.getByText('Worth reading first.').waitFor();
+
+    // Block the guest's address: asked first, then refused on the blog page.
+    const address = ((await row.getByText(/^Address: /).innerText()).replace('Address: ', '')).trim();
+    await row.getByRole('button', { name: 'Block address of Pia Pinned' }).click();
+    const confirm = owner.getByRole('group', { name: 'Confirm' });
+    await confirm.getByText(`Block the address ${address}? New comments from it will be refused.`).waitFor();
+    assert.deepEqual(await axe(owner), []);
+    await confirm.getByRole('button', { name: 'Block' }).click();
+    await owner.getByRole('status').filter({ hasText: `Blocked the address ${address}.` }).waitFor();
+
+    await guest.getByRole('textbox', { name: /^Comment/ }).fill('Me again.');
+    await guest.getByRole('button', { name: 'Post Comment' }).click();
+    await guest.getByText('Couldn’t post: You cannot comment on this site.').waitFor();
+
+    // Unblocked from the list; the guest's kept comment goes on Retry.
+    await owner.getByText('Blocked authors, emails and addresses (1)').click();
+    await owner.getByRole('button', { name: `Unblock ${address}` }).click();
+    await owner.getByRole('status').filter({ hasText: `Unblocked ${address}.` }).waitFor();
+    await owner.getByText('Nobody is blocked.').waitFor();
+    await guest.getByRole('button', { name: 'Retry' }).click();
+    await guest.getByText('Your comment is awaiting moderation.').first().waitFor();
+    assert.deepEqual(await axe(owner), []);
     assert.deepEqual(problems, []);
   });
 });
