@@ -1215,7 +1215,7 @@ export class PostgresStore implements Store {
                 [author.siteId, author.email.toLowerCase()],
               )
         ).rows.map(({ site_id, comment_id, email, active, created }) => ({ siteId: site_id, commentId: comment_id, email, active, created }));
-        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], subscriptions };
+        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], ...(subscriptions.length ? { subscriptions } : {}) };
         const user = (await client.query<UserRow>('SELECT * FROM users WHERE id = $1', [author.userId])).rows[0];
         const sessions = await client.query<{ provider: string | null; created: Date; expires: Date; revoked: Date | null }>(
           'SELECT provider, created, expires, revoked FROM sessions WHERE user_id = $1 ORDER BY created, id_hash',
@@ -1240,7 +1240,7 @@ export class PostgresStore implements Store {
               [`user:${author.userId}`],
             )
           ).rows.map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: r.created })),
-          subscriptions,
+          ...(subscriptions.length ? { subscriptions } : {}),
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     );

@@ -1090,7 +1090,7 @@ export class SqliteStore implements Store {
         active: active === 1,
         created: new Date(created),
       }));
-      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], subscriptions };
+      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], ...(subscriptions.length ? { subscriptions } : {}) };
       const user = this.#stmts.userById.get(author.userId);
       const sessions = db
         .prepare<[string], { provider: string | null; created: number; expires: number; revoked: number | null }>(
@@ -1120,7 +1120,7 @@ export class SqliteStore implements Store {
         )
         .all(`user:${author.userId}`)
         .map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: new Date(r.created) }));
-      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs, reports, subscriptions };
+      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs, reports, ...(subscriptions.length ? { subscriptions } : {}) };
     })();
   }
 

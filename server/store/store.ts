@@ -487,7 +487,7 @@ export interface AuthorData {
   reblogs: Reblog[];
   /** Comments they reported (signed-in authors), oldest first. */
   reports?: AuthorReport[];
-  /** Their reply-notification subscriptions (by account, or a guest's address on the site), oldest first. */
+  /** Their reply-notification subscriptions (by account, or a guest's address on the site), oldest first; absent when none. */
   subscriptions?: AuthorSubscription[];
 }
 
