@@ -27,6 +27,9 @@ import { reblogRoutes } from './routes/reblogs.js';
 import { WebmentionSender } from './webmention/send.js';
 import { adminRoutes } from './routes/admin.js';
 import { pictureRoutes } from './routes/pictures.js';
+import { JobRunner, type JobRunnerOptions } from './jobs/runner.js';
+import { Notifier } from './notify/notifier.js';
+import { notifyRoutes } from './routes/notify.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -65,7 +68,12 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** The guarded outbound fetch for Webmention verification (default: `auth.outbound`, else strict). */
   outbound?: GuardedFetchOptions;
+  /** The job runner's timing (poll interval, lease, backoff); defaults suit production. */
+  jobs?: Pick<JobRunnerOptions, 'pollMs' | 'leaseMs' | 'batch' | 'backoffMs'>;
 }
+
+/** Finished jobs (sent emails included) are kept this long, then purged. */
+const JOBS_KEPT_MS = 7 * 24 * 3600_000;
 
 const textProblemMessages = {
   nul_character: 'Text may not contain NUL characters.',
@@ -205,7 +213,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxAgeSeconds: limits.sessionMaxAgeSeconds,
     cookieMode: options.auth?.cookieMode ?? 'cross-site',
   });
-  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions });
+  // Work done after the request (emails now): a durable queue in the store, run by every instance.
+  // Without SMTP there is nothing to send, so nothing about notifications is queued.
+  const notifier = options.auth?.email
+    ? new Notifier({
+        store,
+        secret: options.secret,
+        now,
+        email: options.auth.email,
+        ...(options.auth.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
+        log: app.log,
+      })
+    : null;
+  const jobs = new JobRunner({ store, now, handlers: { ...notifier?.handlers() }, log: app.log, ...options.jobs });
+  app.decorate('jobs', jobs);
+  app.decorate('notifier', notifier);
+  app.addHook('onReady', async () => {
+    await notifier?.start(jobs);
+    jobs.start();
+  });
+  app.addHook('preClose', async () => {
+    await jobs.stop();
+    notifier?.stop();
+  });
+  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions, ...(notifier ? { notifier } : {}) });
+  await app.register(notifyRoutes, { store, sessions, limits, secret: options.secret, now, notifier });
   await app.register(authRoutes, {
     store,
     sites,
@@ -231,6 +263,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const purge = setInterval(() => {
     void store.purgeExpiredAuth(now()).catch(() => {});
     void store.purgeReports(new Date(now().getTime() - REPORTER_KEPT_MS)).catch(() => {});
+    void store.purgeJobs(new Date(now().getTime() - JOBS_KEPT_MS)).catch(() => {});
+    void store.purgeSubscriptions(now()).catch(() => {});
   }, 10 * 60_000);
   purge.unref();
   await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now });
@@ -288,5 +322,9 @@ declare module 'fastify' {
     webmentions: WebmentionReceiver;
     /** Webmentions being sent for reblogs of posts elsewhere; `settled()` waits for them (tests). */
     announcer: WebmentionSender;
+    /** The durable job runner (`runDue()` runs what is due now: tests). */
+    jobs: JobRunner;
+    /** Email notifications; null without SMTP. */
+    notifier: Notifier | null;
   }
 }
