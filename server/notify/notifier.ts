@@ -27,6 +27,8 @@ export const CONFIRM_PATH = '/api/v1/subscriptions/confirm';
 /** Most comments listed in one digest. */
 const DIGEST_MAX = 200;
 const DAY_MS = 24 * 3600_000;
+/** At most one confirmation email per address and site in this time (per instance). */
+const CONFIRM_EVERY_MS = 60_000;
 
 type MailJob =
   | { type: 'confirm'; base: string; subscriptionId: string }
@@ -65,6 +67,10 @@ export class Notifier {
   /** Comment events being turned into jobs (awaited by `settled()`). */
   readonly #pending = new Set<Promise<unknown>>();
   #unlisten: (() => void) | null = null;
+  /** Whether `#base` came from the configuration (else from requests). */
+  readonly #fixedBase: boolean;
+  /** When each (site, address) was last sent a confirmation by this instance: one a minute, so nobody is flooded. */
+  readonly #lastConfirm = new Map<string, number>();
 
   constructor(options: NotifierOptions) {
     this.#store = options.store;
@@ -76,8 +82,6 @@ export class Notifier {
     this.#log = options.log;
     this.#fixedBase = options.publicUrl !== undefined;
   }
-
-  readonly #fixedBase: boolean;
 
   /** The runner's handlers for notification jobs. */
   handlers(): Record<string, JobHandler> {
@@ -112,13 +116,18 @@ export class Notifier {
 
   /**
    * A writer asked to be emailed about replies to the comment just stored: keeps an unconfirmed
-   * subscription and queues the confirmation email.
+   * subscription and queues the confirmation email — unless this address was sent one on this
+   * site in the last minute (then the request is dropped: no one is flooded by others' comments).
    */
   async subscribe(comment: StoredComment, email: string, userId: string | null): Promise<void> {
     const base = this.#base;
     if (!base) return;
-    const id = randomUUID();
     const now = this.#now();
+    const key = `${comment.siteId}\n${email.toLowerCase()}`;
+    if ((this.#lastConfirm.get(key) ?? -Infinity) > now.getTime() - CONFIRM_EVERY_MS) return;
+    if (this.#lastConfirm.size > 10_000) this.#lastConfirm.clear();
+    this.#lastConfirm.set(key, now.getTime());
+    const id = randomUUID();
     await this.#store.createSubscription({
       id,
       siteId: comment.siteId,

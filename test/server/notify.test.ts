@@ -338,6 +338,51 @@ for (const [name, skip, open] of [
     assert.deepEqual(await store.ownerMailSettings('nt', owner.id), { comments: 'each', held: false });
   });
 
+  /** A signed-in reader's session cookie (an account with or without an address). */
+  async function reader(email: string | null): Promise<string> {
+    const now = new Date();
+    const user = await store.upsertUser(
+      { issuer: 'https://idp.example', subject: `r-${++n}-${process.pid}`, name: 'Rita', picture: null, website: null, email },
+      `u-r-${n}-${process.pid}`,
+      now,
+    );
+    const session = randomToken();
+    await store.createSession(hashToken(session), { userId: user.id, provider: 'test', created: now, expires: new Date(now.getTime() + DAY_MS) });
+    return `blogtalk_session=${session}`;
+  }
+
+  it("offers and honours 'notify me' for a signed-in reader with an address, and for none without", async () => {
+    const postUrl = newPost();
+    const email = `rita-${++n}@example.org`;
+    for (const [cookie, mailable] of [
+      [await reader(email), true],
+      [await reader(null), false],
+    ] as const) {
+      const session = await app.inject({ url: `/api/v1/auth/session?post=${encodeURIComponent(postUrl)}`, headers: { cookie, origin: blog } });
+      assert.equal((session.json() as { user: { mailable?: boolean } }).user.mailable, mailable || undefined);
+      assert.ok(!session.body.includes('@example.org'), 'never the address');
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/comments',
+        headers: { origin: blog, cookie, 'idempotency-key': `k-${randomToken(12)}` },
+        payload: { post: postUrl, body: mailable ? 'Signed in, tell me' : 'No address here', subscribe: true },
+      });
+      assert.equal(response.statusCode, 201, response.body);
+    }
+    await settle();
+    const mails = smtp.inbox.filter((mail) => mail.to !== ownerEmail);
+    assert.deepEqual(mails.map((mail) => mail.to), [email], 'one confirmation, to the account with an address');
+    assert.match(header(mails[0]!, 'Subject') ?? '', /^Confirm: /);
+  });
+
+  it('sends one confirmation a minute to an address, however many comments name it', async () => {
+    const postUrl = newPost();
+    const email = `victim-${++n}@example.org`;
+    for (let i = 0; i < 3; i++) await post(postUrl, { name: 'Mallory', email, body: `Spam ${i}`, subscribe: true });
+    await settle();
+    assert.equal(to(email).length, 1);
+  });
+
   it('accepts a comment at once while SMTP is down, and its email arrives after SMTP comes back', async () => {
     proxy.point(null);
     const email = `sam-${++n}@example.org`;
