@@ -71,6 +71,8 @@ export class Notifier {
   readonly #fixedBase: boolean;
   /** When each (site, address) was last sent a confirmation by this instance: one a minute, so nobody is flooded. */
   readonly #lastConfirm = new Map<string, number>();
+  /** Comments (with the status) whose notifications this instance queued lately: the announcement of them adds nothing. */
+  readonly #queued = new Set<string>();
 
   constructor(options: NotifierOptions) {
     this.#store = options.store;
@@ -95,7 +97,8 @@ export class Notifier {
   /** Starts listening for stored and approved comments, and schedules today's digest. */
   async start(runner: JobRunner): Promise<void> {
     this.#runner = runner;
-    this.#unlisten = this.#store.onComment((event) => this.#track(this.#commentEvent(event)));
+    // On the next turn: the request that stored the comment has queued it by then (no second write).
+    this.#unlisten = this.#store.onComment((event) => setImmediate(() => this.#track(this.#commentEvent(event))));
     await this.#scheduleDigest(dayOf(this.#now()));
   }
 
@@ -164,13 +167,17 @@ export class Notifier {
    */
   async stored(comment: StoredComment): Promise<void> {
     if (!this.#runner || !this.#base || comment.deleted || comment.status === 'spam') return;
+    const dedupeKey = `notify:${comment.siteId}:${comment.id}:${comment.status}`;
+    if (this.#queued.has(dedupeKey)) return;
+    if (this.#queued.size > 10_000) this.#queued.clear();
+    this.#queued.add(dedupeKey);
     const payload: CommentJob = { siteId: comment.siteId, commentId: comment.id, base: this.#base };
-    await this.#runner.enqueue({
-      kind: 'notify-comment',
-      payload,
-      runAt: this.#now(),
-      dedupeKey: `notify:${comment.siteId}:${comment.id}:${comment.status}`,
-    });
+    try {
+      await this.#runner.enqueue({ kind: 'notify-comment', payload, runAt: this.#now(), dedupeKey });
+    } catch (error) {
+      this.#queued.delete(dedupeKey);
+      throw error;
+    }
   }
 
   async #enqueueMail(job: MailJob, dedupeKey: string): Promise<void> {
