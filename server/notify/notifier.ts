@@ -98,7 +98,9 @@ export class Notifier {
   async start(runner: JobRunner): Promise<void> {
     this.#runner = runner;
     // On the next turn: the request that stored the comment has queued it by then (no second write).
-    this.#unlisten = this.#store.onComment((event) => setImmediate(() => this.#track(this.#commentEvent(event))));
+    this.#unlisten = this.#store.onComment((event) =>
+      this.#track(new Promise((resolve) => setImmediate(resolve)).then(() => this.#commentEvent(event))),
+    );
     await this.#scheduleDigest(dayOf(this.#now()));
   }
 
