@@ -12,6 +12,7 @@ import { chromiumArgs, requireChromium } from './test/support/chromium.mjs';
 
 const testServerModule = resolve('build/test/support/test-server.js');
 const faultProxyModule = resolve('build/test/support/fault-proxy.js');
+const smtpInboxModule = resolve('build/test/support/smtp-inbox.js');
 
 /** Newest modification time under a path (a file or a folder). */
 function newest(path) {
@@ -72,6 +73,9 @@ function cspPage(server, post) {
 function blogtalkServer() {
   let srv;
   let proxy;
+  let port;
+  /** A second server that sends email, to a loopback SMTP inbox: started by the first `blogtalk-mail` command. */
+  let mail;
   // A middleware, not serve(): it runs before every plugin, so nothing can inject an inline
   // script into the strict page.
   const cspMiddleware = async (ctx, next) => {
@@ -94,6 +98,7 @@ function blogtalkServer() {
       }
       await ensureBundle();
       const { startTestServer } = await import(pathToFileURL(testServerModule).href);
+      port = config.port;
       srv = await startTestServer({ allowedOrigins: [`http://localhost:${config.port}`], distDir: resolve('dist') });
       const { startFaultProxy } = await import(pathToFileURL(faultProxyModule).href);
       proxy = await startFaultProxy(srv.url);
@@ -101,6 +106,8 @@ function blogtalkServer() {
     async serverStop() {
       await proxy?.close();
       await srv?.close();
+      await mail?.server.close();
+      await mail?.inbox.close();
     },
     async executeCommand({ command, payload }) {
       if (command === 'blogtalk-sign-in') return srv.signIn(payload.name, { owns: payload.owns });
@@ -112,6 +119,20 @@ function blogtalkServer() {
         const { like } = payload;
         if (like) return srv.like(like.name, like.post, like.comment, like.website).then(() => true);
         return srv.signIn(payload.name, { origin: payload.origin, picture: payload.picture });
+      }
+      // `blogtalk-mail`: the URL of a server that sends email, and what its SMTP inbox holds so far.
+      if (command === 'blogtalk-mail') {
+        if (!mail) {
+          const { startTestServer } = await import(pathToFileURL(testServerModule).href);
+          const { startSmtpInbox } = await import(pathToFileURL(smtpInboxModule).href);
+          const inbox = await startSmtpInbox();
+          const server = await startTestServer({
+            allowedOrigins: [`http://localhost:${port}`],
+            email: { smtpUrl: inbox.url, from: 'Comments <comments@example.org>' },
+          });
+          mail = { inbox, server };
+        }
+        return { server: mail.server.url, mails: mail.inbox.inbox.map((m) => ({ to: m.to, subject: m.headers.subject ?? '' })) };
       }
       if (command !== 'blogtalk-fault') return undefined;
       if (payload?.fault) proxy.setFault(payload.fault);

@@ -29,6 +29,9 @@ import { adminRoutes } from './routes/admin.js';
 import { pictureRoutes } from './routes/pictures.js';
 import { Akismet } from './moderation/akismet.js';
 import { DEFAULT_IP_RETENTION_DAYS } from './moderation/screen.js';
+import { JobRunner, type JobRunnerOptions } from './jobs/runner.js';
+import { Notifier } from './notify/notifier.js';
+import { notifyRoutes } from './routes/notify.js';
 
 /** Sign-in: providers, session cookie, email login, outbound requests. */
 export interface AuthOptions {
@@ -69,6 +72,8 @@ export interface AppOptions {
   outbound?: GuardedFetchOptions;
   /** Akismet for the sites that turn it on: its API base (tests: a loopback stand-in) and timeout. */
   akismet?: { endpoint?: (key: string | null) => string; timeoutMs?: number };
+  /** The job runner's timing (poll interval, lease, backoff); defaults suit production. */
+  jobs?: Pick<JobRunnerOptions, 'pollMs' | 'leaseMs' | 'batch' | 'backoffMs'>;
 }
 
 /**
@@ -77,6 +82,9 @@ export interface AppOptions {
  * edits and deletes until it is reloaded.
  */
 const CHANGES_KEPT_MS = 30 * 24 * 3600_000;
+
+/** Finished jobs (sent emails included) are kept this long, then purged. */
+const JOBS_KEPT_MS = 7 * 24 * 3600_000;
 
 const textProblemMessages = {
   nul_character: 'Text may not contain NUL characters.',
@@ -223,7 +231,40 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('akismet', akismet);
   app.addHook('preClose', async () => akismet.settled());
-  await app.register(commentRoutes, { store, sites, limits, secret: options.secret, now, sessions, akismet });
+  // Work done after the request (emails now): a durable queue in the store, run by every instance.
+  // Without SMTP there is nothing to send, so nothing about notifications is queued.
+  const notifier = options.auth?.email
+    ? new Notifier({
+        store,
+        secret: options.secret,
+        now,
+        email: options.auth.email,
+        ...(options.auth.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
+        log: app.log,
+      })
+    : null;
+  const jobs = new JobRunner({ store, now, handlers: { ...notifier?.handlers() }, log: app.log, ...options.jobs });
+  app.decorate('jobs', jobs);
+  app.decorate('notifier', notifier);
+  app.addHook('onReady', async () => {
+    await notifier?.start(jobs);
+    jobs.start();
+  });
+  app.addHook('preClose', async () => {
+    await jobs.stop();
+    notifier?.stop();
+  });
+  await app.register(commentRoutes, {
+    store,
+    sites,
+    limits,
+    secret: options.secret,
+    now,
+    sessions,
+    akismet,
+    ...(notifier ? { notifier } : {}),
+  });
+  await app.register(notifyRoutes, { store, sessions, limits, secret: options.secret, now, notifier });
   await app.register(authRoutes, {
     store,
     sites,
@@ -258,6 +299,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void store.purgeReports(new Date(now().getTime() - REPORTER_KEPT_MS)).catch(() => {});
     void store.purgeCommentChanges(new Date(now().getTime() - CHANGES_KEPT_MS)).catch(() => {});
     void purgeAddresses().catch(() => {});
+    void store.purgeJobs(new Date(now().getTime() - JOBS_KEPT_MS)).catch(() => {});
+    void store.purgeSubscriptions(now()).catch(() => {});
   }, 10 * 60_000);
   purge.unref();
   await app.register(adminRoutes, { store, sites, sessions, limits, secret: options.secret, now, akismet });
@@ -319,5 +362,9 @@ declare module 'fastify' {
     akismet: Akismet;
     /** Forgets commenters' addresses past their site's retention now (also run every 10 minutes); how many. */
     purgeAddresses: () => Promise<number>;
+    /** The durable job runner (`runDue()` runs what is due now: tests). */
+    jobs: JobRunner;
+    /** Email notifications; null without SMTP. */
+    notifier: Notifier | null;
   }
 }

@@ -51,6 +51,13 @@ export function personalDataDocument(author: AuthorRef, data: AuthorData, export
       reblog: c.kind === 'reblog' ? { blogName: c.reblogBlogName, url: c.reblogUrl } : null,
     })),
     likes: data.likes.map((l) => ({ site: l.siteId, post: l.postUrl, commentId: l.commentId, created: iso(l.created) })),
+    subscriptions: (data.subscriptions ?? []).map((s) => ({
+      site: s.siteId,
+      commentId: s.commentId,
+      email: s.email,
+      confirmed: s.active,
+      created: iso(s.created),
+    })),
     reports: (data.reports ?? []).map((r) => ({ site: r.siteId, commentId: r.commentId, reason: r.reason, created: iso(r.created) })),
     reblogs: data.reblogs.map((r) => ({
       site: r.siteId,

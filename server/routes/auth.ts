@@ -66,6 +66,8 @@ export interface PublicUser {
   providerName: string | null;
   /** The user's pseudonym on the site asked about: `author.user` of their comments there. */
   author?: string;
+  /** Present (true) when this server sends email and the account has an address: replies can be mailed (never the address itself). */
+  mailable?: boolean;
 }
 
 const publicUserSchema = {
@@ -83,6 +85,7 @@ const publicUserSchema = {
       type: 'string',
       description: "Given when the site is known: the same value as `author.user` on this user's comments there.",
     },
+    mailable: { type: 'boolean', description: 'True when this server sends email and the account has an address (for "Notify me").' },
   },
 } as const;
 
@@ -160,6 +163,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       provider,
       providerName: providerName(provider),
       ...(siteId ? { author: authorKey(secret, siteId, user.id) } : {}),
+      ...(mailer && user.email ? { mailable: true } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ import { authorKey, userAvatar } from './auth.js';
 import { httpUrl } from '../domain/post-url.js';
 import { errorSchema, HttpError } from '../http/errors.js';
 import { Lru } from '../http/lru.js';
-import { applyCors, type SiteDirectory } from '../http/sites.js';
+import { applyCors, ownOrigin, type SiteDirectory } from '../http/sites.js';
 import { InvalidCursorError, type Site, type Store, type StoredComment } from '../store/store.js';
 import type { Sessions, SessionState } from '../auth/sessions.js';
 import { hashToken, sameHash, tokenPattern } from '../auth/tokens.js';
@@ -16,6 +16,7 @@ import { moderationOf, statusFor } from '../moderation/policy.js';
 import type { Akismet } from '../moderation/akismet.js';
 import { screenNewComment } from '../moderation/screen.js';
 import { eventsHead } from './live.js';
+import type { Notifier } from '../notify/notifier.js';
 
 export interface CommentRoutesOptions {
   store: Store;
@@ -27,6 +28,8 @@ export interface CommentRoutesOptions {
   sessions?: Sessions;
   /** The Akismet client, for sites that turn the check on. */
   akismet?: Akismet;
+  /** Email notifications (SMTP configured): `subscribe` asks for replies by email. */
+  notifier?: Notifier;
 }
 
 /** What an emptied (deleted, with replies) comment shows in place of its text. */
@@ -127,7 +130,7 @@ const idempotencyKeyPattern = /^[A-Za-z0-9_-]{8,100}$/;
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOptions): Promise<void> {
-  const { store, sites, limits, secret, now, sessions } = opts;
+  const { store, sites, limits, secret, now, sessions, notifier } = opts;
   const readSession = (request: FastifyRequest, reply: FastifyReply): Promise<SessionState> =>
     sessions ? sessions.current(request, reply) : Promise.resolve({ kind: 'none' });
   /** Keys whose first request is still being stored on this instance. */
@@ -292,6 +295,10 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
             },
             honeypot: { type: 'string', maxLength: 1000 },
             writingMs: { type: 'integer', minimum: 0 },
+            subscribe: {
+              type: 'boolean',
+              description: 'Email replies to this comment to its writer (after they confirm by email); only when the server sends email.',
+            },
           },
         },
         response: { 201: { $ref: 'Comment#' }, '4xx': errorSchema },
@@ -440,6 +447,16 @@ export async function commentRoutes(app: FastifyInstance, opts: CommentRoutesOpt
           }
         }
         if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+        else if (notifier) {
+          notifier.seen(ownOrigin(request));
+          // Only queued here (emails are sent by the job runner); a failure to queue is logged,
+          // never a failed comment.
+          const queued = async () => {
+            await notifier.stored(result.comment);
+            if (input.subscribe && email && result.comment.status !== 'spam') await notifier.subscribe(result.comment, email, userId);
+          };
+          await queued().catch((error: unknown) => request.log.error({ err: error }, 'queueing notifications failed'));
+        }
         // Spam is kept for the owner, but its writer is told no more than "awaiting moderation".
         const stored = result.comment.status === 'spam' ? { ...result.comment, status: 'pending' as const } : result.comment;
         return reply.code(201).send(toWire(stored, secret));

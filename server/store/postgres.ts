@@ -55,6 +55,13 @@ import {
   type ThreadStamp,
   type Reblog,
   type ReblogResult,
+  DEFAULT_OWNER_MAIL,
+  type Job,
+  type JobState,
+  type NewJob,
+  type NewSubscription,
+  type OwnerMailSettings,
+  type Subscription,
 } from './store.js';
 import type { CommentKind, CommentStatus } from '../../src/data/api-types.js';
 
@@ -298,6 +305,47 @@ const MIGRATIONS: readonly string[] = [
     id      bigserial UNIQUE,
     PRIMARY KEY (site_id, key)
   );`,
+  // +1: the job queue (emails now, Webmentions later), reply subscriptions, owners' email choices.
+  `CREATE TABLE jobs (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL,
+    payload      jsonb NOT NULL,
+    state        text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead')),
+    run_at       timestamptz NOT NULL,
+    attempts     integer NOT NULL DEFAULT 0,
+    max_attempts integer NOT NULL,
+    lease_until  timestamptz,
+    last_error   text,
+    dedupe_key   text UNIQUE,
+    created      timestamptz NOT NULL,
+    finished     timestamptz
+  );
+  CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'queued';
+  CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
+  CREATE INDEX jobs_finished ON jobs (finished) WHERE state IN ('done', 'dead');
+
+  CREATE TABLE reply_subscriptions (
+    id              text PRIMARY KEY,
+    site_id         text NOT NULL,
+    comment_id      text NOT NULL,
+    email           text NOT NULL,
+    user_id         text,
+    active          boolean NOT NULL DEFAULT false,
+    confirm_hash    text UNIQUE, -- SHA-256 of the emailed token; NULL once used
+    confirm_expires timestamptz,
+    created         timestamptz NOT NULL
+  );
+  CREATE INDEX reply_subscriptions_comment ON reply_subscriptions (site_id, comment_id);
+  CREATE INDEX reply_subscriptions_user ON reply_subscriptions (user_id);
+  CREATE INDEX reply_subscriptions_email ON reply_subscriptions (site_id, lower(email));
+
+  CREATE TABLE owner_mail_settings (
+    site_id  text NOT NULL,
+    user_id  text NOT NULL,
+    comments text NOT NULL CHECK (comments IN ('each', 'digest', 'off')),
+    held     boolean NOT NULL,
+    PRIMARY KEY (site_id, user_id)
+  );`,
 ];
 
 interface ReblogRow {
@@ -331,6 +379,62 @@ function toReblog(row: ReblogRow): Reblog {
     responseId: row.response_id,
   };
 }
+
+interface JobRow {
+  id: string;
+  kind: string;
+  payload: unknown;
+  state: JobState;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  lease_until: Date | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created: Date;
+  finished: Date | null;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: Number(row.id),
+    kind: row.kind,
+    payload: row.payload,
+    state: row.state,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    dedupeKey: row.dedupe_key,
+    created: row.created,
+    finished: row.finished,
+  };
+}
+
+interface SubscriptionRow {
+  id: string;
+  site_id: string;
+  comment_id: string;
+  email: string;
+  user_id: string | null;
+  active: boolean;
+  created: Date;
+}
+
+function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    commentId: row.comment_id,
+    email: row.email,
+    userId: row.user_id,
+    active: row.active,
+    created: row.created,
+  };
+}
+
+const SUBSCRIPTION_COLUMNS = 'id, site_id, comment_id, email, user_id, active, created';
 
 interface UserRow {
   id: string;
@@ -1146,7 +1250,17 @@ export class PostgresStore implements Store {
                 [author.siteId, author.email.toLowerCase()],
               );
         const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
-        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [] };
+        const subscriptions = (
+          'userId' in author
+            ? await client.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE user_id = $1 ORDER BY created, id`, [
+                author.userId,
+              ])
+            : await client.query<SubscriptionRow>(
+                `SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE site_id = $1 AND user_id IS NULL AND lower(email) = $2 ORDER BY created, id`,
+                [author.siteId, author.email.toLowerCase()],
+              )
+        ).rows.map(({ site_id, comment_id, email, active, created }) => ({ siteId: site_id, commentId: comment_id, email, active, created }));
+        if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], ...(subscriptions.length ? { subscriptions } : {}) };
         const user = (await client.query<UserRow>('SELECT * FROM users WHERE id = $1', [author.userId])).rows[0];
         const sessions = await client.query<{ provider: string | null; created: Date; expires: Date; revoked: Date | null }>(
           'SELECT provider, created, expires, revoked FROM sessions WHERE user_id = $1 ORDER BY created, id_hash',
@@ -1171,6 +1285,7 @@ export class PostgresStore implements Store {
               [`user:${author.userId}`],
             )
           ).rows.map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: r.created })),
+          ...(subscriptions.length ? { subscriptions } : {}),
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     );
@@ -1215,6 +1330,16 @@ export class PostgresStore implements Store {
             await client.query('DELETE FROM comments WHERE site_id = $1 AND id = $2', [row.site_id, row.id]);
             result.removed += 1;
           }
+        }
+        if ('userId' in author) {
+          await client.query('DELETE FROM reply_subscriptions WHERE user_id = $1', [author.userId]);
+          await client.query('DELETE FROM owner_mail_settings WHERE user_id = $1', [author.userId]);
+        }
+        else {
+          await client.query('DELETE FROM reply_subscriptions WHERE site_id = $1 AND user_id IS NULL AND lower(email) = $2', [
+            author.siteId,
+            author.email.toLowerCase(),
+          ]);
         }
         if ('userId' in author) {
           const id = author.userId;
@@ -1475,6 +1600,167 @@ export class PostgresStore implements Store {
         this.#announce({ siteId, commentId: id, seq: result.comment.seq });
       }
       return result.comment;
+    });
+  }
+
+  // --- jobs -----------------------------------------------------------------------------------
+
+  enqueueJob(job: NewJob, now: Date): Promise<number | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ id: string }>(
+        `INSERT INTO jobs (kind, payload, state, run_at, max_attempts, dedupe_key, created)
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+        [job.kind, JSON.stringify(job.payload ?? null), job.runAt, job.maxAttempts ?? 8, job.dedupeKey ?? null, now],
+      );
+      return rows[0] ? Number(rows[0].id) : null;
+    });
+  }
+
+  claimJobs(now: Date, leaseMs: number, limit: number): Promise<Job[]> {
+    // SKIP LOCKED: instances claiming at the same moment take different jobs instead of waiting.
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<JobRow>(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE (state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until <= $1)
+                      ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [now, new Date(now.getTime() + leaseMs), limit],
+      );
+      return rows.map(toJob).sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
+    });
+  }
+
+  completeJob(id: number, attempt: number, now: Date): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `UPDATE jobs SET state = 'done', finished = $1, lease_until = NULL WHERE id = $2 AND attempts = $3 AND state = 'running'`,
+        [now, id, attempt],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  failJob(id: number, attempt: number, error: string, retryAt: Date | null, now: Date): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `UPDATE jobs SET state = $1, run_at = coalesce($2, run_at), finished = $3, last_error = $4, lease_until = NULL
+         WHERE id = $5 AND attempts = $6 AND state = 'running'`,
+        [retryAt ? 'queued' : 'dead', retryAt, retryAt ? null : now, error.slice(0, 2000), id, attempt],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  getJob(id: number): Promise<Job | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+      return rows[0] ? toJob(rows[0]) : null;
+    });
+  }
+
+  listJobs(state: JobState, limit: number): Promise<Job[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<JobRow>('SELECT * FROM jobs WHERE state = $1 ORDER BY id LIMIT $2', [state, limit]);
+      return rows.map(toJob);
+    });
+  }
+
+  purgeJobs(before: Date): Promise<number> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(`DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished < $1`, [before]);
+      return rowCount ?? 0;
+    });
+  }
+
+  // --- notifications --------------------------------------------------------------------------
+
+  createSubscription(sub: NewSubscription): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        `INSERT INTO reply_subscriptions (id, site_id, comment_id, email, user_id, active, confirm_hash, confirm_expires, created)
+         VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8)`,
+        [sub.id, sub.siteId, sub.commentId, sub.email, sub.userId, sub.confirmHash, sub.confirmExpires, sub.created],
+      );
+    });
+  }
+
+  confirmSubscription(confirmHash: string, now: Date): Promise<Subscription | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<SubscriptionRow>(
+        `UPDATE reply_subscriptions SET active = true, confirm_hash = NULL, confirm_expires = NULL
+         WHERE confirm_hash = $1 AND confirm_expires > $2 RETURNING ${SUBSCRIPTION_COLUMNS}`,
+        [confirmHash, now],
+      );
+      return rows[0] ? toSubscription(rows[0]) : null;
+    });
+  }
+
+  getSubscription(id: string): Promise<Subscription | null> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE id = $1`, [id]);
+      return rows[0] ? toSubscription(rows[0]) : null;
+    });
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.#track(async () => ((await this.#pool.query('DELETE FROM reply_subscriptions WHERE id = $1', [id])).rowCount ?? 0) > 0);
+  }
+
+  replySubscriptions(siteId: string, commentId: string): Promise<Subscription[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<SubscriptionRow>(
+        `SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE site_id = $1 AND comment_id = $2 AND active ORDER BY created, id`,
+        [siteId, commentId],
+      );
+      return rows.map(toSubscription);
+    });
+  }
+
+  purgeSubscriptions(now: Date): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query('DELETE FROM reply_subscriptions WHERE NOT active AND confirm_expires <= $1', [now]);
+    });
+  }
+
+  ownerMailSettings(siteId: string, userId: string): Promise<OwnerMailSettings> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<OwnerMailSettings>(
+        'SELECT comments, held FROM owner_mail_settings WHERE site_id = $1 AND user_id = $2',
+        [siteId, userId],
+      );
+      return rows[0] ? { comments: rows[0].comments, held: rows[0].held } : { ...DEFAULT_OWNER_MAIL };
+    });
+  }
+
+  putOwnerMailSettings(siteId: string, userId: string, settings: OwnerMailSettings): Promise<void> {
+    return this.#track(async () => {
+      await this.#pool.query(
+        `INSERT INTO owner_mail_settings (site_id, user_id, comments, held) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (site_id, user_id) DO UPDATE SET comments = excluded.comments, held = excluded.held`,
+        [siteId, userId, settings.comments, settings.held],
+      );
+    });
+  }
+
+  siteOwners(siteId: string): Promise<User[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<UserRow>(
+        'SELECT u.* FROM site_owners o JOIN users u ON u.id = o.user_id WHERE o.site_id = $1 ORDER BY u.created, u.id',
+        [siteId],
+      );
+      return rows.map(toUser);
+    });
+  }
+
+  publishedBetween(siteId: string, from: Date, to: Date, limit: number): Promise<StoredComment[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<CommentRow>(
+        `${SELECT_COMMENT} WHERE c.site_id = $1 AND c.status = 'published' AND NOT c.deleted AND c.created >= $2 AND c.created < $3
+         ORDER BY c.created, c.seq LIMIT $4`,
+        [siteId, from, to, limit],
+      );
+      return rows.map(toComment);
     });
   }
 

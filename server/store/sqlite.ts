@@ -56,6 +56,13 @@ import {
   type ThreadStamp,
   type Reblog,
   type ReblogResult,
+  DEFAULT_OWNER_MAIL,
+  type Job as QueuedJob,
+  type JobState,
+  type NewJob,
+  type NewSubscription,
+  type OwnerMailSettings,
+  type Subscription,
 } from './store.js';
 import type { CommentKind, CommentStatus } from '../../src/data/api-types.js';
 
@@ -285,6 +292,47 @@ const MIGRATIONS: readonly string[] = [
     created INTEGER NOT NULL,
     PRIMARY KEY (site_id, key)
   ) STRICT;`,
+  // +1: the job queue (emails now, Webmentions later), reply subscriptions, owners' email choices.
+  `CREATE TABLE jobs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    payload      TEXT NOT NULL, -- JSON
+    state        TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead')),
+    run_at       INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    lease_until  INTEGER,
+    last_error   TEXT,
+    dedupe_key   TEXT UNIQUE,
+    created      INTEGER NOT NULL,
+    finished     INTEGER
+  ) STRICT;
+  CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'queued';
+  CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
+  CREATE INDEX jobs_finished ON jobs (finished) WHERE state IN ('done', 'dead');
+
+  CREATE TABLE reply_subscriptions (
+    id              TEXT PRIMARY KEY,
+    site_id         TEXT NOT NULL,
+    comment_id      TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    user_id         TEXT,
+    active          INTEGER NOT NULL DEFAULT 0,
+    confirm_hash    TEXT UNIQUE, -- SHA-256 of the emailed token; NULL once used
+    confirm_expires INTEGER,
+    created         INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX reply_subscriptions_comment ON reply_subscriptions (site_id, comment_id);
+  CREATE INDEX reply_subscriptions_user ON reply_subscriptions (user_id);
+  CREATE INDEX reply_subscriptions_email ON reply_subscriptions (site_id, lower(email));
+
+  CREATE TABLE owner_mail_settings (
+    site_id  TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    comments TEXT NOT NULL CHECK (comments IN ('each', 'digest', 'off')),
+    held     INTEGER NOT NULL,
+    PRIMARY KEY (site_id, user_id)
+  ) STRICT;`,
 ];
 
 interface ReblogRow {
@@ -318,6 +366,62 @@ function toReblog(row: ReblogRow): Reblog {
     responseId: row.response_id,
   };
 }
+
+interface JobRow {
+  id: number;
+  kind: string;
+  payload: string;
+  state: JobState;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  lease_until: number | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created: number;
+  finished: number | null;
+}
+
+function toJob(row: JobRow): QueuedJob {
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: JSON.parse(row.payload) as unknown,
+    state: row.state,
+    runAt: new Date(row.run_at),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseUntil: row.lease_until === null ? null : new Date(row.lease_until),
+    lastError: row.last_error,
+    dedupeKey: row.dedupe_key,
+    created: new Date(row.created),
+    finished: row.finished === null ? null : new Date(row.finished),
+  };
+}
+
+interface SubscriptionRow {
+  id: string;
+  site_id: string;
+  comment_id: string;
+  email: string;
+  user_id: string | null;
+  active: number;
+  created: number;
+}
+
+function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    commentId: row.comment_id,
+    email: row.email,
+    userId: row.user_id,
+    active: row.active === 1,
+    created: new Date(row.created),
+  };
+}
+
+const SUBSCRIPTION_COLUMNS = 'id, site_id, comment_id, email, user_id, active, created';
 
 interface UserRow {
   id: string;
@@ -1012,7 +1116,22 @@ export class SqliteStore implements Store {
               )
               .all(author.siteId, author.email.toLowerCase());
       const comments = rows.map((row) => ({ ...toComment(row), postTitle: row.post_title }));
-      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [] };
+      const subscriptions = (
+        'userId' in author
+          ? db.prepare<[string], SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE user_id = ? ORDER BY created, id`).all(author.userId)
+          : db
+              .prepare<[string, string], SubscriptionRow>(
+                `SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE site_id = ? AND user_id IS NULL AND lower(email) = ? ORDER BY created, id`,
+              )
+              .all(author.siteId, author.email.toLowerCase())
+      ).map(({ site_id, comment_id, email, active, created }) => ({
+        siteId: site_id,
+        commentId: comment_id,
+        email,
+        active: active === 1,
+        created: new Date(created),
+      }));
+      if (!('userId' in author)) return { user: null, sessions: [], comments, likes: [], reblogs: [], ...(subscriptions.length ? { subscriptions } : {}) };
       const user = this.#stmts.userById.get(author.userId);
       const sessions = db
         .prepare<[string], { provider: string | null; created: number; expires: number; revoked: number | null }>(
@@ -1042,7 +1161,7 @@ export class SqliteStore implements Store {
         )
         .all(`user:${author.userId}`)
         .map((r) => ({ siteId: r.site_id, commentId: r.comment_id, reason: r.reason, created: new Date(r.created) }));
-      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs, reports };
+      return { user: user ? toUser(user) : null, sessions, comments, likes, reblogs, reports, ...(subscriptions.length ? { subscriptions } : {}) };
     })();
   }
 
@@ -1082,6 +1201,16 @@ export class SqliteStore implements Store {
         }
       }
       for (const post of posts) this.#bumpPost(post);
+      if ('userId' in author) {
+        db.prepare<[string]>('DELETE FROM reply_subscriptions WHERE user_id = ?').run(author.userId);
+        db.prepare<[string]>('DELETE FROM owner_mail_settings WHERE user_id = ?').run(author.userId);
+      }
+      else {
+        db.prepare<[string, string]>('DELETE FROM reply_subscriptions WHERE site_id = ? AND user_id IS NULL AND lower(email) = ?').run(
+          author.siteId,
+          author.email.toLowerCase(),
+        );
+      }
       if ('userId' in author) {
         const id = author.userId;
         result.likes = db.prepare<[string]>('DELETE FROM likes WHERE liker = ?').run(`user:${id}`).changes;
@@ -1449,6 +1578,163 @@ export class SqliteStore implements Store {
   /** Tells the listeners (after the commit). */
   #announce(event: CommentEvent | undefined): void {
     if (event) for (const listener of this.#listeners) listener(event);
+  }
+
+  // --- jobs -----------------------------------------------------------------------------------
+
+  enqueueJob(job: NewJob, now: Date): Promise<number | null> {
+    return this.#enqueue(() => {
+      const row = this.#db
+        .prepare<[string, string, number, number, string | null, number], { id: number }>(
+          `INSERT INTO jobs (kind, payload, state, run_at, max_attempts, dedupe_key, created)
+           VALUES (?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+        )
+        .get(job.kind, JSON.stringify(job.payload ?? null), job.runAt.getTime(), job.maxAttempts ?? 8, job.dedupeKey ?? null, now.getTime());
+      return row?.id ?? null;
+    });
+  }
+
+  claimJobs(now: Date, leaseMs: number, limit: number): Promise<QueuedJob[]> {
+    // Inside the write batch (an IMMEDIATE transaction): no other claim interleaves.
+    return this.#enqueue(() =>
+      this.#db
+        .prepare<[{ lease: number; now: number; limit: number }], JobRow>(
+          `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = @lease
+           WHERE id IN (SELECT id FROM jobs
+                        WHERE (state = 'queued' AND run_at <= @now) OR (state = 'running' AND lease_until <= @now)
+                        ORDER BY run_at, id LIMIT @limit)
+           RETURNING *`,
+        )
+        .all({ lease: now.getTime() + leaseMs, now: now.getTime(), limit })
+        .map(toJob)
+        .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id),
+    );
+  }
+
+  completeJob(id: number, attempt: number, now: Date): Promise<boolean> {
+    return this.#enqueue(
+      () =>
+        this.#db
+          .prepare<[number, number, number]>(
+            `UPDATE jobs SET state = 'done', finished = ?, lease_until = NULL WHERE id = ? AND attempts = ? AND state = 'running'`,
+          )
+          .run(now.getTime(), id, attempt).changes > 0,
+    );
+  }
+
+  failJob(id: number, attempt: number, error: string, retryAt: Date | null, now: Date): Promise<boolean> {
+    return this.#enqueue(
+      () =>
+        this.#db
+          .prepare<[string, number | null, number | null, string, number, number]>(
+            `UPDATE jobs SET state = ?, run_at = coalesce(?, run_at), finished = ?, last_error = ?, lease_until = NULL
+             WHERE id = ? AND attempts = ? AND state = 'running'`,
+          )
+          .run(retryAt ? 'queued' : 'dead', retryAt?.getTime() ?? null, retryAt ? null : now.getTime(), error.slice(0, 2000), id, attempt)
+          .changes > 0,
+    );
+  }
+
+  async getJob(id: number): Promise<QueuedJob | null> {
+    const row = this.#db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
+    return row ? toJob(row) : null;
+  }
+
+  async listJobs(state: JobState, limit: number): Promise<QueuedJob[]> {
+    return this.#db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY id LIMIT ?').all(state, limit).map(toJob);
+  }
+
+  purgeJobs(before: Date): Promise<number> {
+    return this.#enqueue(
+      () => this.#db.prepare<[number]>(`DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished < ?`).run(before.getTime()).changes,
+    );
+  }
+
+  // --- notifications --------------------------------------------------------------------------
+
+  createSubscription(sub: NewSubscription): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db
+        .prepare<[string, string, string, string, string | null, string, number, number]>(
+          `INSERT INTO reply_subscriptions (id, site_id, comment_id, email, user_id, active, confirm_hash, confirm_expires, created)
+           VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+        )
+        .run(sub.id, sub.siteId, sub.commentId, sub.email, sub.userId, sub.confirmHash, sub.confirmExpires.getTime(), sub.created.getTime());
+    });
+  }
+
+  confirmSubscription(confirmHash: string, now: Date): Promise<Subscription | null> {
+    return this.#enqueue(() => {
+      const row = this.#db
+        .prepare<[string, number], SubscriptionRow>(
+          `UPDATE reply_subscriptions SET active = 1, confirm_hash = NULL, confirm_expires = NULL
+           WHERE confirm_hash = ? AND confirm_expires > ? RETURNING ${SUBSCRIPTION_COLUMNS}`,
+        )
+        .get(confirmHash, now.getTime());
+      return row ? toSubscription(row) : null;
+    });
+  }
+
+  async getSubscription(id: string): Promise<Subscription | null> {
+    const row = this.#db.prepare<[string], SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE id = ?`).get(id);
+    return row ? toSubscription(row) : null;
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.#enqueue(() => this.#db.prepare<[string]>('DELETE FROM reply_subscriptions WHERE id = ?').run(id).changes > 0);
+  }
+
+  async replySubscriptions(siteId: string, commentId: string): Promise<Subscription[]> {
+    return this.#db
+      .prepare<[string, string], SubscriptionRow>(
+        `SELECT ${SUBSCRIPTION_COLUMNS} FROM reply_subscriptions WHERE site_id = ? AND comment_id = ? AND active = 1 ORDER BY created, id`,
+      )
+      .all(siteId, commentId)
+      .map(toSubscription);
+  }
+
+  purgeSubscriptions(now: Date): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db.prepare<[number]>('DELETE FROM reply_subscriptions WHERE active = 0 AND confirm_expires <= ?').run(now.getTime());
+    });
+  }
+
+  async ownerMailSettings(siteId: string, userId: string): Promise<OwnerMailSettings> {
+    const row = this.#db
+      .prepare<[string, string], { comments: OwnerMailSettings['comments']; held: number }>(
+        'SELECT comments, held FROM owner_mail_settings WHERE site_id = ? AND user_id = ?',
+      )
+      .get(siteId, userId);
+    return row ? { comments: row.comments, held: row.held === 1 } : { ...DEFAULT_OWNER_MAIL };
+  }
+
+  putOwnerMailSettings(siteId: string, userId: string, settings: OwnerMailSettings): Promise<void> {
+    return this.#enqueue(() => {
+      this.#db
+        .prepare<[string, string, string, number]>(
+          `INSERT INTO owner_mail_settings (site_id, user_id, comments, held) VALUES (?, ?, ?, ?)
+           ON CONFLICT (site_id, user_id) DO UPDATE SET comments = excluded.comments, held = excluded.held`,
+        )
+        .run(siteId, userId, settings.comments, settings.held ? 1 : 0);
+    });
+  }
+
+  async siteOwners(siteId: string): Promise<User[]> {
+    return this.#db
+      .prepare<[string], UserRow>('SELECT u.* FROM site_owners o JOIN users u ON u.id = o.user_id WHERE o.site_id = ? ORDER BY u.created, u.id')
+      .all(siteId)
+      .map(toUser);
+  }
+
+  async publishedBetween(siteId: string, from: Date, to: Date, limit: number): Promise<StoredComment[]> {
+    return this.#db
+      .prepare<[string, number, number, number], CommentRow>(
+        `SELECT ${COMMENT_COLUMNS} FROM comments c JOIN posts p ON p.id = c.post_id
+         WHERE c.site_id = ? AND c.status = 'published' AND c.deleted = 0 AND c.created >= ? AND c.created < ?
+         ORDER BY c.created, c.seq LIMIT ?`,
+      )
+      .all(siteId, from.getTime(), to.getTime(), limit)
+      .map(toComment);
   }
 
   get #stmts(): ReturnType<typeof prepareStatements> {

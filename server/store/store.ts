@@ -213,7 +213,15 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore, OwnerToolsStore {
+export interface Store
+  extends AuthStore,
+    PrivacyStore,
+    ReblogStore,
+    ModerationStore,
+    ReportStore,
+    OwnerToolsStore,
+    JobStore,
+    NotifyStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -502,6 +510,18 @@ export interface AuthorData {
   reblogs: Reblog[];
   /** Comments they reported (signed-in authors), oldest first. */
   reports?: AuthorReport[];
+  /** Their reply-notification subscriptions (by account, or a guest's address on the site), oldest first; absent when none. */
+  subscriptions?: AuthorSubscription[];
+}
+
+/** A reply subscription as an export shows it: never its tokens. */
+export interface AuthorSubscription {
+  siteId: string;
+  commentId: string;
+  email: string;
+  /** False while the emailed confirmation link has not been used. */
+  active: boolean;
+  created: Date;
 }
 
 /** A report the author made. */
@@ -790,4 +810,118 @@ export interface OwnerToolsStore {
    * site has none) at `now`; returns how many were forgotten. Run by the periodic purge.
    */
   purgeAddresses(now: Date, defaultDays: number): Promise<number>;
+}
+
+// Jobs: a durable queue of work done after the request that asked for it (emails, Webmentions).
+
+/** `queued` (waiting for `runAt`), `running` (claimed, until `leaseUntil`), `done`, or `dead` (out of attempts). */
+export type JobState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface NewJob {
+  /** Names the handler, e.g. `mail`. */
+  kind: string;
+  /** Anything JSON can hold; handed back parsed. */
+  payload: unknown;
+  runAt: Date;
+  /** While a job with this key is stored (until purged), another with the same key is not added. */
+  dedupeKey?: string | null;
+  /** Runs at most this often before it is kept as dead (default 8). */
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: number;
+  kind: string;
+  payload: unknown;
+  state: JobState;
+  runAt: Date;
+  /** Runs started so far, this one included; also the claim's token for `completeJob`/`failJob`. */
+  attempts: number;
+  maxAttempts: number;
+  leaseUntil: Date | null;
+  lastError: string | null;
+  dedupeKey: string | null;
+  created: Date;
+  finished: Date | null;
+}
+
+/** The job queue half of the store; `Store` includes it. */
+export interface JobStore {
+  /** Adds a job; its id, or null when a job with the same `dedupeKey` is already stored. */
+  enqueueJob(job: NewJob, now: Date): Promise<number | null>;
+  /**
+   * Claims up to `limit` due jobs (queued with `runAt` ≤ now, or running with an expired lease),
+   * oldest due first, leasing them until now + `leaseMs` and counting an attempt. Atomic: with
+   * several instances on one database, a job is claimed by one of them at a time.
+   */
+  claimJobs(now: Date, leaseMs: number, limit: number): Promise<Job[]>;
+  /** Marks a claimed job done; false when the claim (`attempt`) is no longer the job's latest. */
+  completeJob(id: number, attempt: number, now: Date): Promise<boolean>;
+  /** A claimed job failed: queued again for `retryAt`, or (null) kept as dead; `error` is kept either way. */
+  failJob(id: number, attempt: number, error: string, retryAt: Date | null, now: Date): Promise<boolean>;
+  getJob(id: number): Promise<Job | null>;
+  /** Jobs in one state, oldest first (e.g. the dead ones, for the log). */
+  listJobs(state: JobState, limit: number): Promise<Job[]>;
+  /** Removes done and dead jobs finished before `before`; how many went. */
+  purgeJobs(before: Date): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications: readers' reply subscriptions (double opt-in) and owners' email choices.
+
+export interface NewSubscription {
+  /** Random id. */
+  id: string;
+  siteId: string;
+  /** The comment whose replies are mailed. */
+  commentId: string;
+  email: string;
+  /** The signed-in subscriber, else null (a guest). */
+  userId: string | null;
+  /** SHA-256 of the emailed confirmation token. */
+  confirmHash: string;
+  confirmExpires: Date;
+  created: Date;
+}
+
+export interface Subscription {
+  id: string;
+  siteId: string;
+  commentId: string;
+  email: string;
+  userId: string | null;
+  active: boolean;
+  created: Date;
+}
+
+/** An owner's emails for one site: each new comment, a daily digest, or none; and held comments. */
+export type OwnerCommentMail = 'each' | 'digest' | 'off';
+
+export interface OwnerMailSettings {
+  comments: OwnerCommentMail;
+  held: boolean;
+}
+
+/** What an owner gets before choosing. */
+export const DEFAULT_OWNER_MAIL: OwnerMailSettings = { comments: 'each', held: true };
+
+/** The notifications half of the store; `Store` includes it. */
+export interface NotifyStore {
+  createSubscription(subscription: NewSubscription): Promise<void>;
+  /** Activates the subscription whose unexpired confirmation hash this is (once); null otherwise. */
+  confirmSubscription(confirmHash: string, now: Date): Promise<Subscription | null>;
+  getSubscription(id: string): Promise<Subscription | null>;
+  /** Removes it; false when there was none. */
+  deleteSubscription(id: string): Promise<boolean>;
+  /** The active subscriptions to replies to one comment. */
+  replySubscriptions(siteId: string, commentId: string): Promise<Subscription[]>;
+  /** Removes unconfirmed subscriptions whose link expired before `now`. */
+  purgeSubscriptions(now: Date): Promise<void>;
+  /** An owner's choices for a site (`DEFAULT_OWNER_MAIL` until they make some). */
+  ownerMailSettings(siteId: string, userId: string): Promise<OwnerMailSettings>;
+  putOwnerMailSettings(siteId: string, userId: string, settings: OwnerMailSettings): Promise<void>;
+  /** The site's owners. */
+  siteOwners(siteId: string): Promise<User[]>;
+  /** Published, undeleted comments of a site created in [from, to), oldest first, at most `limit`. */
+  publishedBetween(siteId: string, from: Date, to: Date, limit: number): Promise<StoredComment[]>;
 }

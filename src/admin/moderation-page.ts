@@ -8,6 +8,7 @@ import { html, css, LitElement, nothing, type TemplateResult } from 'lit';
 import type { Comment, CommentStatus } from '../data/api-types.js';
 import { define } from '../internal/define.js';
 import '../login-picker/login-picker.js';
+import './notification-settings.js';
 
 type Filter = CommentStatus | 'all' | 'reported';
 type Action = 'approve' | 'reject' | 'spam' | 'delete' | 'dismiss';
@@ -371,7 +372,9 @@ export class ModerationPageElement extends LitElement {
     }
     return html`<h1>Moderation: ${this._site.name}</h1>
       <p class="muted">Signed in as ${this._session.user.name}.</p>
-      ${this.#renderBlogs()} ${status} ${this.#renderConfirm()} ${this.#renderSettings()} ${this.#renderTools()} ${this.#renderFilter()}
+      ${this.#renderBlogs()} ${status} ${this.#renderConfirm()} ${this.#renderSettings()}
+      <blogtalk-notification-settings .site=${this._site.id} .csrf=${this._session.csrfToken ?? ''}></blogtalk-notification-settings>
+      ${this.#renderTools()} ${this.#renderFilter()}
       ${this.#renderQueue()}`;
   }
 

@@ -145,7 +145,15 @@ export class Composer {
       <p class="trap" aria-hidden="true">
         <label>Leave this empty <input name="honeypot" tabindex="-1" autocomplete="off" /></label>
       </p>
-      <login-picker exportparts="guest, input, provider-button" .server=${server} lang=${l.lang}></login-picker>
+      <login-picker
+        exportparts="guest, input, provider-button"
+        .server=${server}
+        lang=${l.lang}
+        @offer-change=${() => this.#host.requestUpdate()}
+      ></login-picker>
+      ${this.#offersNotify()
+        ? html`<p class="notify"><label><input type="checkbox" name="subscribe" /> ${l.t('notifyReplies')}</label></p>`
+        : nothing}
       <p class="actions">
         <button part="submit-button" type="submit">
           ${l.t('postComment')}
@@ -190,6 +198,8 @@ export class Composer {
       // Spam checks: the hidden field, and the writing time measured here, not when it is sent.
       ...(honeypot ? { honeypot } : {}),
       writingMs: Date.now() - (this.#started || Date.now()),
+      // "Notify me": the server emails a confirmation link first (double opt-in).
+      ...(this.#offersNotify() && root.querySelector<HTMLInputElement>('[name=subscribe]')?.checked ? { subscribe: true } : {}),
     };
     const id = newClientId();
     const submit = new CommentSubmitEvent({ id, request });
@@ -259,6 +269,14 @@ export class Composer {
       const draft: Draft = { version: 1, body, replyTo };
       void (body ? store?.modify(key, () => draft) : store?.del(key))?.catch(() => {});
     }, delay);
+  }
+
+  /** "Notify me" is offered when the server sends email, to guests and to accounts with an address. */
+  #offersNotify(): boolean {
+    const picker = this.#host.renderRoot.querySelector('login-picker');
+    if (!picker) return false;
+    const { user } = picker;
+    return user ? !!user.mailable : picker.mails;
   }
 
   #textarea(): HTMLTextAreaElement | null {

@@ -107,6 +107,8 @@ export interface NewCommentRequest {
   honeypot?: string;
   /** Milliseconds from focusing the composer to sending (queueing) it; a very quick one waits for moderation. */
   writingMs?: number;
+  /** Email replies to this comment to its writer, once they confirm by email (servers that send email only). */
+  subscribe?: boolean;
 }
 
 /** Every error response. */

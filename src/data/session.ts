@@ -24,6 +24,8 @@ export interface SessionUser {
   providerName: string | null;
   /** Their pseudonym on the post's site: `author.user` of their own comments there. */
   author?: string;
+  /** True when the server can email them replies (it sends email, and the account has an address). */
+  mailable?: boolean;
 }
 
 /** A sign-in provider the server offers. */

@@ -45,6 +45,8 @@ export interface Messages {
   discard: string;
   /** IndexedDB is unusable: pending comments live only in this page. */
   notDurable: string;
+  /** The composer's reply-notification choice (servers that send email). */
+  notifyReplies: string;
   fillIn: string;
   name: string;
   email: string;
@@ -142,6 +144,7 @@ const en: Messages = {
   edit: 'Edit',
   discard: 'Discard',
   notDurable: 'This browser cannot store comments: one not yet sent will be lost if you close the page.',
+  notifyReplies: 'Notify me of follow-up comments by email.',
   fillIn: 'Fill in your details below or click an icon to log in:',
   name: 'Name (required)',
   email: 'Email (required, never shown)',

@@ -156,8 +156,16 @@ export class LoginPickerElement extends BlogtalkElement {
     return this._changing ? null : this._user;
   }
 
+  /** Whether the server sends email (sign-in links, reply notifications). */
+  get mails(): boolean {
+    return this._offer.email;
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
     if (!this.#load || changed.has('server')) void this.#restore();
+    // For the composer around it, which offers "Notify me" by what the server and account allow.
+    const seen = changed as Map<PropertyKey, unknown>;
+    if (seen.has('_offer') || seen.has('_user') || seen.has('_changing')) this.dispatchEvent(new Event('offer-change'));
   }
 
   get #server(): string | null {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type AppOptions } from '../../server/app.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
 import { openStore } from '../../server/store/index.js';
+import type { EmailOptions } from '../../server/auth/email.js';
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:40123 */
@@ -34,6 +35,8 @@ export interface TestServerOptions {
   limits?: AppOptions['limits'];
   distDir?: string;
   host?: string;
+  /** SMTP for email sign-in and notifications (e.g. a loopback `smtp-inbox`); none by default. */
+  email?: EmailOptions;
 }
 
 export const testBlogOrigin = 'https://blog.test';
@@ -57,6 +60,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...(options.distDir ? { distDir: options.distDir } : {}),
     // Provider pictures are served by the test runner on loopback (web-test-runner.config.mjs).
     outbound: { allowLoopback: true, allowHttp: true },
+    ...(options.email ? { auth: { email: options.email } } : {}),
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
