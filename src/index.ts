@@ -3,7 +3,7 @@
  * element (each definition is guarded, so loading the bundle twice is harmless), with every
  * part at once: the script tag's loader (`loader.ts`, `widget.ts`) loads parts on first use.
  */
-import './comment-thread/writing.js';
+import './comment-thread/eager.js';
 export { CommentThreadElement } from './comment-thread/comment-thread.js';
 export { LoginPickerElement, type GuestDetails, type LoginProvider } from './login-picker/login-picker.js';
 export { ReblogButtonElement } from './reblog-button/reblog-button.js';

@@ -7,22 +7,15 @@ import { resolveServer } from '../data/server.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
 import type { Localizer } from '../internal/i18n.js';
-import { lazy, whenIdle } from '../internal/lazy.js';
+import { whenIdle } from '../internal/lazy.js';
 import { styles } from './comment-thread.styles.js';
 import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from './comment-view.js';
 import type { Composer } from './composer.js';
 import type { Editor } from './editor.js';
 import type { LikesRow } from './likes-row.js';
-import { writing } from './parts.js';
+import { commentActions, likes, live, writing } from './parts.js';
 import type { Reporter } from './report.js';
 
-// Not needed for the first paint, so chunks of their own (see internal/lazy.ts):
-/** The likes row and Like buttons: fetched alongside the first page, shown once both are in. */
-const likes = lazy(() => import('./likes-row.js'));
-/** Live updates: once the first page is shown (its `events` id says where the stream resumes). */
-const live = lazy(() => import('../data/live.js'));
-/** Edit and Delete on the reader's own comments, Report on the others: when the browser is idle. */
-const commentActions = lazy(() => Promise.all([import('./editor.js'), import('./report.js')] as const));
 /** Edit/Delete until `commentActions` arrives: none. */
 const noEditor = { form: () => null, actions: () => nothing } as unknown as Editor;
 
@@ -303,7 +296,6 @@ export class CommentThreadElement extends BlogtalkElement {
     </form>`;
   }
 
-
   #onHashChange = () => void this.#reveal(false);
   /** Back online after the thread could not be loaded: load it again. */
   #onOnline = () => this.#list?.error && this.#retry();
@@ -324,10 +316,12 @@ export class CommentThreadElement extends BlogtalkElement {
     this.addEventListener('login', this.#onLogin);
     addEventListener('hashchange', this.#onHashChange);
     addEventListener('online', this.#onOnline);
-    void likes.load().then(({ LikesRow }) => {
+    const likesRow = ({ LikesRow }: NonNullable<typeof likes.value>) => {
       this.#likes ??= new LikesRow(this, () => [this.#backend(), this.#post()]);
       this.requestUpdate();
-    });
+    };
+    if (likes.value) likesRow(likes.value);
+    else void likes.load().then(likesRow);
   }
 
   override disconnectedCallback(): void {
@@ -347,6 +341,7 @@ export class CommentThreadElement extends BlogtalkElement {
       this.#resetThread();
     }
     this.#load();
+    if (commentActions.value && !this.#editor) void this.#actions(); // imported statically: no wait
     const outbox = this.#outbox();
     if (outbox !== this.#watching?.[0]) {
       this.#watching?.[1]();
@@ -448,7 +443,8 @@ export class CommentThreadElement extends BlogtalkElement {
       now: this.now(),
       target: this._target,
       page: location.href.split('#')[0]!,
-      reply: (comment) => void this.#write().then((composer) => composer.startReply(comment)),
+      // At once when the composer is there (focus moves in this turn), else once it is loaded.
+      reply: (comment) => void (this.#composer?.startReply(comment) ?? this.#write().then((composer) => composer.startReply(comment))),
       act: (record, action) => this.#act(record, action),
       editor: this.#editor ?? noEditor,
       like: (comment) => this.#likes?.comment(comment, l),

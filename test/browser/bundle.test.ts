@@ -1,11 +1,15 @@
 /**
  * dist/blogtalk.js as a blog uses it: a classic <script>, possibly twice. This file imports no
- * element module, so the bundle is what defines the elements here. The script is a small loader
+ * thread or reblog element (helpers.ts does import the composer, with `<login-picker>`), so the
+ * bundle is what defines them here. The script is a small loader
  * that imports the widget's chunks (dist/chunks/): what the thread's first paint needs at once,
  * the composer with sign-in and the outbox after that paint or on first use.
  */
 import { expect } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import type { CommentPage } from '../../src/data/api-types.js';
+import { HttpBackend } from '../../src/data/http-backend.js';
+import { createOutbox, idbStore } from '../../src/data/outbox.js';
 import { bodies, heading, newPost, seed, server, until } from './helpers.js';
 
 function loadScript(src: string, attributes: Record<string, string> = {}): Promise<void> {
@@ -42,7 +46,7 @@ describe('dist/blogtalk.js', function () {
       firstDefinition = customElements.get('comment-thread');
       // Again, as a page with two embeds (or a theme plus a plugin) would: from the server itself.
       await loadScript(`${server}/blogtalk.js`);
-      await customElements.whenDefined('login-picker'); // when the browser is idle
+      await customElements.whenDefined('reblog-button'); // when the browser is idle
     } finally {
       removeEventListener('error', record);
     }
@@ -53,6 +57,7 @@ describe('dist/blogtalk.js', function () {
     expect(firstDefinition).to.not.equal(undefined);
     expect(customElements.get('comment-thread')).to.equal(firstDefinition);
     expect(customElements.get('login-picker')).to.not.equal(undefined);
+    expect(customElements.get('reblog-button')).to.not.equal(undefined);
     const entries = performance.getEntriesByType('resource').filter((entry) => /\/chunks\/blogtalk-/.test(entry.name));
     expect(entries.map((entry) => new URL(entry.name).origin)).to.deep.equal([location.origin]);
   });
@@ -81,6 +86,11 @@ describe('dist/blogtalk.js', function () {
       // The placeholder has the composer's parts, so a reader can start at once.
       const field = root.querySelector<HTMLTextAreaElement>('[part~="textarea"]')!;
       expect(root.querySelector('[part~="submit-button"]')).to.not.equal(null);
+      const submitOffset = () => {
+        const form = root.querySelector('[part~="composer"]')!.getBoundingClientRect();
+        return root.querySelector('[part~="submit-button"]')!.getBoundingClientRect().top - form.top;
+      };
+      const before = submitOffset();
       field.focus();
       await sendKeys({ type: 'Hi' });
       await until(() => root.querySelector('login-picker'), 'the composer takes over');
@@ -89,6 +99,9 @@ describe('dist/blogtalk.js', function () {
       await until(() => root.activeElement === real, 'focus in the composer’s textarea');
       await sendKeys({ type: ' there' });
       expect(real.value).to.equal('Hi there');
+      // The guest form takes the place kept for it: "Post Comment" moves by less than a line.
+      await until(() => root.querySelector('login-picker')?.shadowRoot?.querySelector('#name'), 'the guest form');
+      expect(Math.abs(submitOffset() - before)).to.be.lessThan(parseFloat(getComputedStyle(thread).fontSize));
     } finally {
       observer.disconnect();
       thread.remove();
@@ -107,6 +120,33 @@ describe('dist/blogtalk.js', function () {
       expect(heading(thread)).to.equal('One Response to “Bundled”');
     } finally {
       thread.remove();
+    }
+  });
+
+  it('sends a comment an earlier visit left in the outbox when a page with the script loads, with no interaction', async () => {
+    const post = newPost();
+    const body = `Left by an earlier visit ${crypto.randomUUID()}`;
+    // The earlier visit: queued in IndexedDB, never sent (its page was closed).
+    const earlier = createOutbox({ backend: new HttpBackend(server), server, store: idbStore() });
+    await earlier.ready;
+    await earlier.add(crypto.randomUUID(), { post, author: { name: 'Earlier', email: 'earlier@example.org' }, body }, 0);
+    earlier.close();
+    const stored = async () => {
+      const page = (await (await fetch(`${server}/api/v1/comments?post=${encodeURIComponent(post)}`)).json()) as CommentPage;
+      return page.comments.map((comment) => comment.body);
+    };
+    expect(await stored()).to.deep.equal([]);
+    // A fresh page (the strict one: the script tag from the server and a thread, nothing else).
+    const frame = document.createElement('iframe');
+    frame.src = `/__blogtalk__/csp.html?post=${encodeURIComponent(post)}`;
+    document.body.append(frame);
+    try {
+      await until(async () => (await stored()).length === 1, 'the server has the comment', 10_000);
+      expect(await stored()).to.deep.equal([body]);
+      const thread = frame.contentDocument!.querySelector('comment-thread')!;
+      await until(() => bodies(thread).includes(body) && !thread.shadowRoot!.querySelector('.sending'), 'the page shows it posted');
+    } finally {
+      frame.remove();
     }
   });
 });
