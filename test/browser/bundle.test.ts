@@ -149,4 +149,23 @@ describe('dist/blogtalk.js', function () {
       frame.remove();
     }
   });
+
+  it('ends a Reply click right after the first paint (the composer may still be loading) with focus in the composer', async () => {
+    const post = newPost();
+    const first = await seed(post, { name: 'Ruth', body: 'Reply to me' });
+    // A fresh page with only the script tag, so the composer's chunk is not loaded yet.
+    const frame = document.createElement('iframe');
+    frame.src = `/__blogtalk__/csp.html?post=${encodeURIComponent(post)}`;
+    document.body.append(frame);
+    try {
+      await until(() => frame.contentDocument?.querySelector('comment-thread')?.shadowRoot?.querySelector('[part~="reply-button"]'), 'painted');
+      const thread = frame.contentDocument!.querySelector('comment-thread')!;
+      const root = thread.shadowRoot!;
+      root.querySelector<HTMLButtonElement>(`#comment-${first.id} [part~="reply-button"]`)!.click();
+      await until(() => root.activeElement?.matches('[part~="textarea"]') && root.querySelector('login-picker'), 'focus in the composer’s textarea');
+      expect(root.querySelector('#reply-title')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal('Reply to Ruth');
+    } finally {
+      frame.remove();
+    }
+  });
 });
