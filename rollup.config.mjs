@@ -1,10 +1,18 @@
-// Builds the widget: dist/blogtalk.js (one minified IIFE with every element, for a plain
-// <script> tag; loading it twice is harmless) and dist/blogtalk.esm.js (the same as an ES
-// module). Type errors fail the build (noEmitOnError in tsconfig.json).
+// Builds the widget:
+// - dist/blogtalk.js: the small classic script a blog embeds (src/loader.ts; loading it twice is
+//   harmless). It imports dist/chunks/blogtalk-<hash>.js, the ES entry (src/widget.ts), and
+//   preloads the chunks that entry imports statically: together, what the first paint needs.
+//   Everything else is in further hashed chunks in dist/chunks/, imported on first use or when
+//   the browser is idle; all chunks share one copy of Lit.
+// - dist/blogtalk.esm.js: every element in one ES module (src/index.ts), for module users.
+// - dist/admin.js: the moderation page.
+// Type errors fail the build (noEmitOnError in tsconfig.json).
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { rollup } from 'rollup';
 import ts from 'typescript';
 
 /**
@@ -78,6 +86,49 @@ export function catalogs() {
   };
 }
 
+/**
+ * Writes dist/blogtalk.js once the split build knows its file names: src/loader.ts compiled to
+ * a classic script that boots the entry chunk with modulepreload hints for the entry's static
+ * imports (all of them, transitively), which the first paint needs.
+ */
+export function classicLoader(fileName = 'blogtalk.js') {
+  return {
+    name: 'classic-loader',
+    buildStart() {
+      rmSync('dist/chunks', { recursive: true, force: true }); // no stale chunks from an earlier build
+    },
+    async generateBundle(_options, bundle) {
+      const entry = Object.values(bundle).find((file) => file.type === 'chunk' && file.isEntry);
+      const statics = new Set();
+      const visit = (name) => {
+        for (const dep of bundle[name].imports) if (!statics.has(dep)) statics.add(dep), visit(dep);
+      };
+      visit(entry.fileName);
+      const id = '\0blogtalk-loader';
+      const rel = (name) => `./${name}`;
+      const source = `import { boot } from ${JSON.stringify(resolvePath('src/loader.ts'))};
+boot(${JSON.stringify(rel(entry.fileName))}, ${JSON.stringify([...statics].map(rel))});`;
+      const build = await rollup({
+        input: id,
+        plugins: [
+          { name: 'loader-entry', resolveId: (s) => (s === id ? id : null), load: (s) => (s === id ? source : null) },
+          {
+            name: 'transpile',
+            transform: (code, file) =>
+              file.endsWith('.ts')
+                ? ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+                : null,
+          },
+          terser({ ecma: 2022, compress: { passes: 2 }, format: { comments: false } }),
+        ],
+      });
+      const { output } = await build.generate({ format: 'iife' });
+      await build.close();
+      this.emitFile({ type: 'asset', fileName, source: output[0].code });
+    },
+  };
+}
+
 const plugins = () => [
   // Lit's production build (the default export condition), not its development one.
   resolve({ browser: true }),
@@ -87,13 +138,17 @@ const plugins = () => [
 ];
 
 export default [
+  // The widget for the script tag: the loader and the hashed chunks (with the translations).
+  {
+    input: { blogtalk: 'src/widget.ts' },
+    output: { dir: 'dist', format: 'es', entryFileNames: 'chunks/[name]-[hash].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+    plugins: [...plugins(), catalogs(), classicLoader()],
+  },
+  // Every element in one ES module.
   {
     input: 'src/index.ts',
-    output: [
-      { file: 'dist/blogtalk.js', format: 'iife', name: 'blogtalk' },
-      { file: 'dist/blogtalk.esm.js', format: 'es' },
-    ],
-    plugins: [...plugins().slice(0, 3), catalogs(), ...plugins().slice(3)],
+    output: { file: 'dist/blogtalk.esm.js', format: 'es', inlineDynamicImports: true },
+    plugins: plugins(),
   },
   // The owners' moderation page (/admin): its own bundle, never part of blogtalk.js.
   {

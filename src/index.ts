@@ -1,7 +1,9 @@
 /**
  * blogtalk: comments for any blog from one script tag. Importing this module defines every
- * element (each definition is guarded, so loading the bundle twice is harmless).
+ * element (each definition is guarded, so loading the bundle twice is harmless), with every
+ * part at once: the script tag's loader (`loader.ts`, `widget.ts`) loads parts on first use.
  */
+import './comment-thread/eager.js';
 export { CommentThreadElement } from './comment-thread/comment-thread.js';
 export { LoginPickerElement, type GuestDetails, type LoginProvider } from './login-picker/login-picker.js';
 export { ReblogButtonElement } from './reblog-button/reblog-button.js';

@@ -5,8 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface AssetRoutesOptions {
   /**
-   * The built widget folder; `/blogtalk.js`, `/blogtalk.esm.js`, `/custom-elements.json` and the
-   * widget's translations `/i18n/<lang>.json` (fetched by the widget on demand) come from it.
+   * The built widget folder; `/blogtalk.js` (the loader), its hashed chunks `/chunks/<name>-<hash>.js`,
+   * `/blogtalk.esm.js`, `/custom-elements.json` and the widget's translations `/i18n/<lang>.json`
+   * (fetched by the widget on demand) come from it.
    */
   distDir?: string | undefined;
   /** The demo page folder (demo mode only): `/` is its index.html. */
@@ -108,14 +109,21 @@ export async function assetRoutes(app: FastifyInstance, opts: AssetRoutesOptions
     const catalogs = await readdir(join(opts.distDir, 'i18n')).catch(() => [] as string[]);
     const files = { ...widgetFiles };
     for (const name of catalogs) if (/^[a-z]{2,3}\.json$/.test(name)) files[`/i18n/${name}`] = `i18n/${name}`;
+    // Scripts and translations are public: any blog's page may load them (module scripts and
+    // fetches from another origin need CORS; CORP lets cross-origin-isolated pages embed them).
+    const publicHeaders = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
     for (const [route, file] of Object.entries(files)) {
       // Short cache with revalidation: blogs embed this unversioned URL, so updates must reach them.
-      const asset = await load(join(opts.distDir, file), 'public, max-age=300, stale-while-revalidate=86400', {
-        'Access-Control-Allow-Origin': '*',
-        'Cross-Origin-Resource-Policy': 'cross-origin',
-      });
+      const asset = await load(join(opts.distDir, file), 'public, max-age=300, stale-while-revalidate=86400', publicHeaders);
       if (!asset) continue;
       app.get(route, { schema: { hide: true } }, (request, reply) => send(asset, request, reply));
+    }
+    // The chunks the loader imports: their names change with their content, so they are cached for good.
+    const chunks = await readdir(join(opts.distDir, 'chunks')).catch(() => [] as string[]);
+    for (const name of chunks) {
+      if (!/^[\w-]+-[\w-]{8}\.js$/.test(name)) continue;
+      const asset = await load(join(opts.distDir, 'chunks', name), 'public, max-age=31536000, immutable', publicHeaders);
+      if (asset) app.get(`/chunks/${name}`, { schema: { hide: true } }, (request, reply) => send(asset, request, reply));
     }
   }
   if (opts.distDir) {

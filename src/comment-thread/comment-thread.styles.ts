@@ -126,6 +126,11 @@ export const styles = [
     .notice:empty {
       margin: 0;
     }
+    /* Where the guest form of <login-picker> will be, until the composer's chunk is loaded. */
+    .picker-space {
+      min-height: 17.9em;
+      margin: 0;
+    }
     .likes,
     .likers {
       display: flex;

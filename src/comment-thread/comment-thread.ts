@@ -2,19 +2,22 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { Comment, CommentPage } from '../data/api-types.js';
 import { BackendError, type Backend } from '../data/backend.js';
 import { httpBackendFor } from '../data/http-backend.js';
-import { outboxFor, type Outbox, type OutboxRecord } from '../data/outbox.js';
-import { listenLive } from '../data/live.js';
+import type { Outbox, OutboxRecord } from '../data/outbox.js';
 import { resolveServer } from '../data/server.js';
-import { CommentFailedEvent, CommentPostedEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
 import type { Localizer } from '../internal/i18n.js';
+import { whenIdle } from '../internal/lazy.js';
 import { styles } from './comment-thread.styles.js';
 import { buildThreads, renderThreads, type QueuedAction, type ViewContext } from './comment-view.js';
-import { Composer, queuedComment } from './composer.js';
-import { Editor } from './editor.js';
-import { LikesRow } from './likes-row.js';
-import { Reporter } from './report.js';
+import type { Composer } from './composer.js';
+import type { Editor } from './editor.js';
+import type { LikesRow } from './likes-row.js';
+import { commentActions, likes, live, writing } from './parts.js';
+import type { Reporter } from './report.js';
+
+/** Edit/Delete until `commentActions` arrives: none. */
+const noEditor = { form: () => null, actions: () => nothing } as unknown as Editor;
 
 /** The writer's own comment as the server stored it, shown until a reload lists it. */
 interface OwnComment {
@@ -179,27 +182,119 @@ export class CommentThreadElement extends BlogtalkElement {
     if (this.#list !== load) return;
     Object.assign(load, result, { done: true });
     if (result.value) this.#listen(result.value.post.url, result.value.events);
-    if (result.value?.editWindow) this.#editor.window = result.value.editWindow;
+    if (result.value?.editWindow) this.#editWindow = result.value.editWindow;
+    if (this.#editor) this.#editor.window = this.#editWindow;
     this.requestUpdate();
     void this.#reveal(true);
+    // Once the thread is painted: Edit, Report and the composer (with sign-in and the outbox,
+    // which sends what an earlier visit left) when the browser is idle, or at first use.
+    void this.updateComplete.then(() =>
+      whenIdle(() => {
+        void this.#actions();
+        void this.#write();
+      }),
+    );
   }
 
-  #composer = new Composer(this, {
-    target: () => {
-      const backend = this.#backend();
-      const outbox = this.#outbox();
-      return backend && outbox && { backend, outbox, post: this.#post(), pageTitle: this.pageTitle || document.title };
-    },
-  });
+  /** The "Leave a Reply" form, once its chunk is loaded (a placeholder of its shape until then). */
+  #composer?: Composer;
+  #editor?: Editor;
+  #reporter?: Reporter;
+  #editWindow = 900;
+  #likes?: LikesRow;
 
-  #editor = new Editor(this, {
-    backend: () => this.#backend(),
-    post: () => this.#post(),
-    me: () => this.#me(),
-    replace: (id, comment) => this.#replace(id, comment),
-  });
-  #likes = new LikesRow(this, () => [this.#backend(), this.#post()]);
-  #reporter = new Reporter(this, () => this.#backend(), () => this.#post());
+  /** This thread's composer, made once its part is loaded. */
+  #composerFrom({ Composer }: NonNullable<typeof writing.value>): Composer {
+    return (this.#composer ??= new Composer(this, {
+      target: () => {
+        const backend = this.#backend();
+        const outbox = this.#outbox();
+        return backend && outbox && { backend, outbox, post: this.#post(), pageTitle: this.pageTitle || document.title };
+      },
+    }));
+  }
+
+  /**
+   * Loads the composer and the outbox (once), then puts this thread's composer in place of the
+   * placeholder, keeping what was typed there and the focus.
+   */
+  async #write(): Promise<Composer> {
+    const part = await writing.load();
+    if (this.#composer) return this.#composer;
+    const root = this.renderRoot as ShadowRoot;
+    const field = () => root.querySelector<HTMLTextAreaElement>('#comment');
+    const typed = field();
+    const focused = root.activeElement;
+    const composer = this.#composerFrom(part);
+    this.requestUpdate();
+    this.#sync();
+    await this.updateComplete;
+    const textarea = field();
+    if (typed?.value && textarea && !textarea.value) {
+      textarea.value = typed.value;
+      textarea.setSelectionRange(typed.selectionStart, typed.selectionEnd);
+      textarea.dispatchEvent(new Event('input')); // saved as the draft
+    }
+    if (focused === typed) textarea?.focus();
+    else if (focused?.part.contains('submit-button')) root.querySelector<HTMLElement>("[part~='submit-button']")?.focus();
+    return composer;
+  }
+
+  #pickerWatched = false;
+
+  protected override updated(): void {
+    const picker = this.renderRoot.querySelector('login-picker');
+    if (!picker || this.#pickerWatched) return;
+    this.#pickerWatched = true;
+    // Whose comments are the reader's changes when the picker learns (or forgets) who is signed in.
+    let author: string | undefined;
+    picker.addController({
+      hostUpdated: () => author !== (author = this.#me()) && this.requestUpdate(),
+    });
+  }
+
+  /** Loads Edit, Delete and Report (once), then makes this thread's. */
+  async #actions(): Promise<Editor> {
+    const [{ Editor }, { Reporter }] = await commentActions.load();
+    if (!this.#editor) {
+      this.#editor = new Editor(this, {
+        backend: () => this.#backend(),
+        post: () => this.#post(),
+        me: () => this.#me(),
+        replace: (id, comment) => this.#replace(id, comment),
+      });
+      this.#editor.window = this.#editWindow;
+      this.#reporter = new Reporter(this, () => this.#backend(), () => this.#post());
+      await this.#editor.load(this.now());
+    }
+    return this.#editor;
+  }
+
+  /**
+   * Before the composer is loaded: its heading, field and button in the same places. Using it
+   * (focus, a click) loads the real one, which takes over what was typed and the focus.
+   */
+  #renderPlaceholder(l: Localizer): TemplateResult {
+    return html`<form
+      part="composer"
+      class="composer"
+      aria-labelledby="reply-title"
+      @focusin=${() => void this.#write()}
+      @pointerdown=${() => void this.#write()}
+      @submit=${(event: Event) => {
+        event.preventDefault();
+        void this.#write().then((composer) => composer.submit());
+      }}
+    >
+      <div class="reply-title"><h3 id="reply-title">${l.t('leaveReply')}</h3></div>
+      <p class="field">
+        <label for="comment">${l.t('comment')}</label>
+        <textarea id="comment" part="textarea" name="comment" rows="6"></textarea>
+      </p>
+      <p class="picker-space"></p>
+      <p class="actions"><button part="submit-button" type="submit">${l.t('postComment')}</button></p>
+    </form>`;
+  }
 
   #onHashChange = () => void this.#reveal(false);
   /** Back online after the thread could not be loaded: load it again. */
@@ -221,15 +316,12 @@ export class CommentThreadElement extends BlogtalkElement {
     this.addEventListener('login', this.#onLogin);
     addEventListener('hashchange', this.#onHashChange);
     addEventListener('online', this.#onOnline);
-    void this.#editor.load(this.now());
-  }
-
-  protected override firstUpdated(): void {
-    // Whose comments are the reader's changes when the picker learns (or forgets) who is signed in.
-    let author: string | undefined;
-    this.renderRoot.querySelector('login-picker')?.addController({
-      hostUpdated: () => author !== (author = this.#me()) && this.requestUpdate(),
-    });
+    const likesRow = ({ LikesRow }: NonNullable<typeof likes.value>) => {
+      this.#likes ??= new LikesRow(this, () => [this.#backend(), this.#post()]);
+      this.requestUpdate();
+    };
+    if (likes.value) likesRow(likes.value);
+    else void likes.load().then(likesRow);
   }
 
   override disconnectedCallback(): void {
@@ -249,13 +341,14 @@ export class CommentThreadElement extends BlogtalkElement {
       this.#resetThread();
     }
     this.#load();
+    if (commentActions.value && !this.#editor) void this.#actions(); // imported statically: no wait
     const outbox = this.#outbox();
     if (outbox !== this.#watching?.[0]) {
       this.#watching?.[1]();
       this.#watching = outbox && [outbox, outbox.subscribe(() => this.#sync())];
       this.#seen.clear();
       this.#sync();
-      void outbox?.ready.then(() => this.#composer.restore());
+      if (outbox) void Promise.all([this.#write(), outbox.ready]).then(([composer]) => composer.restore());
     }
   }
 
@@ -265,30 +358,18 @@ export class CommentThreadElement extends BlogtalkElement {
    */
   #sync(): void {
     const outbox = this.#watching?.[0];
-    if (!outbox) return;
+    if (!outbox || !writing.value) return;
     const post = this.#post();
-    for (const record of outbox.records()) {
-      if (record.post !== post) continue;
-      const before = this.#seen.get(record.id);
-      this.#seen.set(record.id, record.state);
-      if (record.state === 'sent' && record.comment) {
-        const { comment } = record;
+    writing.value.syncOutbox(outbox, {
+      post,
+      seen: this.#seen,
+      host: this,
+      own: (comment) => {
         if (!this._own.some((own) => own.comment.id === comment.id)) this._own = [...this._own, { post, comment }];
-        // A guest's edit token moves from the outbox record to the token store before the record goes.
-        const token = record.request.editToken;
-        const kept = token ? this.#editor.keep(comment, token) : Promise.resolve();
-        // A held comment stays (until the sent records expire) so its writer still sees it,
-        // "awaiting moderation", after a reload; the thread shows the server's copy once approved.
-        if (comment.status !== 'pending') void kept.then(() => outbox.remove(record.id));
-        if (before && before !== 'sent') {
-          this.#composer.posted(comment);
-          this.dispatchEvent(new CommentPostedEvent(comment));
-        }
-      } else if (record.state === 'failed' && before && before !== 'failed') {
-        const { status, code, message } = record.lastError ?? { status: 0, code: 'expired', message: '' };
-        this.dispatchEvent(new CommentFailedEvent({ id: record.id, status, code, message }));
-      }
-    }
+      },
+      keep: (comment, token) => this.#actions().then((editor) => editor.keep(comment, token)),
+      posted: (comment) => this.#composer?.posted(comment),
+    });
     this.requestUpdate();
   }
 
@@ -303,9 +384,9 @@ export class CommentThreadElement extends BlogtalkElement {
     if (action === 'edit') {
       const parent = record.request.parent;
       const loaded = [...this._earlier, ...(this.#list?.value?.comments ?? []), ...this._own.map((own) => own.comment)];
-      void this.#composer.edit(record.request.body, loaded.find((comment) => comment.id === parent) ?? null);
+      void this.#composer?.edit(record.request.body, loaded.find((comment) => comment.id === parent) ?? null);
     } else {
-      this.#composer.focus();
+      this.#composer?.focus();
     }
   }
 
@@ -313,10 +394,12 @@ export class CommentThreadElement extends BlogtalkElement {
     const l = this.localizer;
     const list = this.#list;
     return html`<div part="thread" class="thread" lang=${l.lang} dir=${l.dir}>
-      ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)} ${this.#likes.render(l)}
+      ${list?.done ? this.#renderPage(list, l) : this.#renderLoading(l)} ${this.#likes?.render(l)}
       ${list?.value?.closed
         ? html`<p part="status" class="state">${l.t('closed')}</p>`
-        : this.#composer.render(l, this.server, this.#watching?.[0].durable)}
+        : writing.value
+          ? this.#composerFrom(writing.value).render(l, this.server, this.#watching?.[0].durable)
+          : this.#renderPlaceholder(l)}
     </div>`;
   }
 
@@ -343,13 +426,15 @@ export class CommentThreadElement extends BlogtalkElement {
     const ids = new Set(loaded.map((comment) => comment.id));
     const own = this._own.filter((entry) => entry.post === post && !ids.has(entry.comment.id));
     for (const entry of own) ids.add(entry.comment.id);
+    // Comments in the outbox are shown once the composer's chunk (which says how) is loaded.
+    const queuedComment = writing.value?.queuedComment;
     const queued = new Map(
-      (this.#watching?.[0].records() ?? [])
+      ((queuedComment && this.#watching?.[0].records()) || [])
         .filter((record) => record.post === post && record.state !== 'sent' && !ids.has(record.id))
         .map((record) => [record.id, record]),
     );
     const threads = buildThreads(
-      [...loaded, ...own.map((entry) => entry.comment), ...[...queued.values()].map(queuedComment)],
+      [...loaded, ...own.map((entry) => entry.comment), ...[...queued.values()].map((record) => queuedComment!(record))],
       queued,
     );
     if (this.sort === 'newest') threads.reverse();
@@ -358,12 +443,13 @@ export class CommentThreadElement extends BlogtalkElement {
       now: this.now(),
       target: this._target,
       page: location.href.split('#')[0]!,
-      reply: (comment) => void this.#composer.startReply(comment),
+      // At once when the composer is there (focus moves in this turn), else once it is loaded.
+      reply: (comment) => void (this.#composer?.startReply(comment) ?? this.#write().then((composer) => composer.startReply(comment))),
       act: (record, action) => this.#act(record, action),
-      editor: this.#editor,
-      like: (comment) => this.#likes.comment(comment, l),
+      editor: this.#editor ?? noEditor,
+      like: (comment) => this.#likes?.comment(comment, l),
       server: resolveServer(this.server),
-      report: (comment) => this.#reporter.render(comment, l, this.#editor.owns(comment)),
+      report: (comment) => this.#reporter?.render(comment, l, this.#editor!.owns(comment)),
     };
     const list = threads.length ? renderThreads(threads, context) : nothing;
     if (!page) return html`${this.#renderError(error, l)} ${list}`;
@@ -414,7 +500,8 @@ export class CommentThreadElement extends BlogtalkElement {
   #outbox(): Outbox | null {
     if (this.outbox) return this.outbox;
     const backend = this.#backend();
-    return backend && outboxFor(backend, (backend as { server?: string }).server ?? '');
+    const outboxFor = writing.value?.outboxFor;
+    return backend && outboxFor ? outboxFor(backend, (backend as { server?: string }).server ?? '') : null;
   }
 
   #post(): string {
@@ -443,22 +530,28 @@ export class CommentThreadElement extends BlogtalkElement {
     this._olderState = 'idle';
     this._own = [];
     this._target = null;
-    this.#composer.reset();
+    this.#composer?.reset();
   }
 
   /** New comments on this post from the server's live stream (not with a custom backend). */
   #listen(post: string, from?: number): void {
     this.#unlisten?.();
+    this.#unlisten = null;
     const server = this.backend ? null : resolveServer(this.server);
-    this.#unlisten = server
-      ? listenLive(server, {
+    if (!server) return;
+    let stop: (() => void) | null | undefined;
+    this.#unlisten = () => (stop ? stop() : (stop = null));
+    void live.load().then(({ listenLive }) => {
+      if (stop !== null) {
+        stop = listenLive(server, {
           post,
           from,
           comment: (comment) => this.#arrive(comment),
           change: (id, comment) => this.#change(id, comment),
           reload: () => this.#retry(),
-        })
-      : null;
+        });
+      }
+    });
   }
 
   /** A comment edited or deleted elsewhere: shown as it now reads, in place, or gone (null). */

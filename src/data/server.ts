@@ -5,8 +5,9 @@
  */
 
 // Captured while the bundle is evaluated: `document.currentScript` is null afterwards, and
-// always null for modules.
-const loader = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+// always null for modules, so the classic loader (`src/loader.ts`) notes its script for them.
+const current = document.currentScript ?? (window as { blogtalkScript?: HTMLScriptElement | null }).blogtalkScript;
+const loader = current instanceof HTMLScriptElement ? current : null;
 const moduleUrl = import.meta.url;
 
 /** The server's base URL (origin plus any path, no trailing slash), or null if none is valid. */

@@ -6,7 +6,6 @@ import { ReblogEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
 import { safeHttpUrl } from '../internal/text.js';
-import '../login-picker/login-picker.js';
 import { styles } from './reblog-button.styles.js';
 
 /**
@@ -101,6 +100,8 @@ export class ReblogButtonElement extends BlogtalkElement {
 
   async #open(): Promise<void> {
     if (!this.#backend) return; // no post or no server: nothing to reblog
+    // Shown in the dialog when the reader is signed out; its own chunk, loaded on first use.
+    void import('../login-picker/login-picker.js');
     this._error = '';
     this.#dialog.showModal();
     await this.#loadTargets();

@@ -2,7 +2,8 @@
  * A blog with a strict Content Security Policy: no inline script, no eval, Trusted Types
  * required, styles only from 'self'. The page (/__blogtalk__/csp.html, served with that header
  * by web-test-runner.config.mjs) loads the bundle from the comment server, with no
- * data-server, so the element also finds its server from the script's origin.
+ * data-server, so the element also finds its server from the script's origin. The loader
+ * imports the widget's chunks with dynamic `import()` (no Trusted Types sink, no eval).
  */
 import { expect } from '@open-wc/testing';
 import type { Comment } from '../../src/data/api-types.js';
@@ -40,6 +41,8 @@ describe('a page with a strict Content-Security-Policy', function () {
       // Lit's adopted style sheets apply under style-src 'self'.
       expect(win.getComputedStyle($(thread, '[part~="submit-button"]')).fontWeight).to.equal('600');
 
+      // The composer's part (with the picker) is loaded after the first paint.
+      await until(() => thread.shadowRoot!.querySelector('login-picker')?.shadowRoot?.querySelector('#name'), 'the guest form');
       const picker = $(thread, 'login-picker');
       const fill = (field: HTMLInputElement | HTMLTextAreaElement, value: string) => {
         field.value = value;

@@ -8,6 +8,9 @@ import { blog, proxy, server } from '/__blogtalk__/server.js';
 import type { Comment, CommentPage, NewCommentRequest } from '../../src/data/api-types.js';
 import type { Backend, ListOptions } from '../../src/data/backend.js';
 import { HttpBackend } from '../../src/data/http-backend.js';
+// Every part of the thread from the start, as with dist/blogtalk.esm.js (tests that load dist/blogtalk.js
+// see it loaded on first use instead).
+import '../../src/comment-thread/eager.js';
 
 export { blog, proxy, server };
 
