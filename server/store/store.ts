@@ -151,7 +151,11 @@ export interface CommentEvent {
    * `removed` it or `emptied` it (kept, for its replies); `seq` is then a fresh value of the
    * comment sequence taken by that change.
    */
-  change?: 'edited' | 'removed' | 'emptied';
+  change?: 'edited' | 'removed' | 'emptied' | 'liked';
+  /**
+   * `liked`: the likes of the post (`commentId` '') or of its comment `commentId` changed (a like
+   * or an unlike), under a fresh value of the comment sequence that nothing else takes.
+   */
   /** The comment's post, with `change` (a removed comment can no longer be looked up). */
   postUrl?: string;
 }
@@ -204,7 +208,7 @@ export interface HitCounter {
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
 }
 
-export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore {
+export interface Store extends AuthStore, PrivacyStore, ReblogStore, ModerationStore, ReportStore, LikeEventStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -715,4 +719,26 @@ export interface ReportStore {
    * removes reports whose comment is gone. Run with the periodic purge.
    */
   purgeReports(before: Date): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Likes, live: every like or unlike that changes a count takes a fresh value of the comment
+// sequence, is kept for replay and announced (`onComment`, change `liked`), so that live
+// streams show it and resume after it like after any other event.
+
+/** A like or unlike, kept so that live clients can replay it. */
+export interface LikeChange {
+  siteId: string;
+  postUrl: string;
+  /** '' for the post itself. */
+  commentId: string;
+  seq: number;
+  created: Date;
+}
+
+export interface LikeEventStore {
+  /** A site's like changes in `seq` order, `limit` at a time after `afterSeq`. */
+  likeChanges(siteId: string, afterSeq: number, limit: number): Promise<LikeChange[]>;
+  /** The highest `seq` of the site's like changes (0 for none). */
+  likesHead(siteId: string): Promise<number>;
 }
