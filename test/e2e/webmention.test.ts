@@ -7,7 +7,8 @@
  * and sends a Webmention; server 1 fetches the page (allowed to reach loopback only by the
  * test-only switch), verifies its `u-repost-of` and shows "Dev Reader Says: Reblogged this on
  * The Dev Reader's blog." in the post's `<comment-thread>` in Chromium. Undo on server 2
- * announces again; the page is then 410 Gone and server 1 removes the response.
+ * announces again; the page is then 410 Gone and server 1 removes the response. On server 2's
+ * demo page, likes are live: a like on one page changes the count on another.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -123,6 +124,37 @@ describe('a reblog across two server processes', () => {
     await forum.reload();
     await thread.getByText('No responses yet').waitFor();
     assert.equal(await thread.getByText(`Reblogged this on ${BLOG}.`).count(), 0);
+    assert.deepEqual(problems, []);
+  });
+
+  it('likes are live: a like on one page updates "N bloggers like this" and a response\'s count on another within moments', async () => {
+    const home = `http://localhost:${two.port}/`;
+    const problems: string[] = [];
+    const [liker, watcher] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
+    for (const page of [liker, watcher]) {
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(home);
+    }
+    const watched = watcher.locator('comment-thread');
+    await watched.getByText('2 bloggers like this:').waitFor();
+
+    const thread = liker.locator('comment-thread');
+    const [popup] = await Promise.all([liker.waitForEvent('popup'), thread.getByRole('button', { name: LOG_IN }).click()]);
+    await popup.getByRole('button', { name: 'Continue as Dev Reader' }).click();
+    await thread.getByText('You are commenting using your Demo sign-in (development only) account.').waitFor();
+    const likes = thread.locator('[part="likes"]');
+    await likes.getByRole('button', { name: 'Like' }).click();
+    await thread.getByText('3 bloggers like this:').waitFor();
+    // The other page (not reloaded) follows, with the new liker's avatar named.
+    await watched.getByText('3 bloggers like this:').waitFor();
+    await watched.locator('[part="likes"]').getByTitle('Dev Reader').waitFor();
+
+    // A response's Like count too; and an unlike takes both back.
+    await thread.locator('[part="comment"]').first().getByRole('button', { name: 'Like' }).click();
+    await watched.locator('[part="comment"]').first().getByRole('button', { name: 'Like 1' }).waitFor();
+    await likes.getByRole('button', { name: 'Like' }).click();
+    await watched.getByText('2 bloggers like this:').waitFor();
+    assert.equal(await watched.locator('[part="likes"]').getByTitle('Dev Reader').count(), 0);
     assert.deepEqual(problems, []);
   });
 
