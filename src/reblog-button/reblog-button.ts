@@ -5,7 +5,7 @@ import { resolveServer } from '../data/server.js';
 import { ReblogEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
-import { safeHttpUrl } from '../internal/text.js';
+import { linkify, safeHttpUrl } from '../internal/text.js';
 import '../login-picker/login-picker.js';
 import { styles } from './reblog-button.styles.js';
 
@@ -175,7 +175,8 @@ export class ReblogButtonElement extends BlogtalkElement {
     const l = this.localizer;
     const done = this._done;
     const url = safeHttpUrl(done?.url);
-    const error = html`<p class="error" role="alert">${this._error}</p>`;
+    // The server's explanations may name addresses (another blogtalk server, a Webmention endpoint): links.
+    const error = html`<p class="error" role="alert">${linkify(this._error).map(({ text, href }) => (href ? html`<a href=${href}>${text}</a>` : text))}</p>`;
     const close = () => this.#dialog.close();
     return html`<button part="reblog-button" type="button" aria-haspopup="dialog" @click=${this.#open}>
         ${l.t('reblog')}${this._count ? html` <span class="count">${this._count}</span>` : nothing}

@@ -97,6 +97,12 @@ describe('a reblog across two server processes', () => {
     // A single-page blog shows another post: the Forum's, whose comments live on server 1.
     await reader.locator('reblog-button').evaluate((button, url) => button.setAttribute('post', url), post);
     await reader.getByRole('button', { name: /^Reblog/ }).click();
+    // Typing the address of a blog that uses another blogtalk server (the Forum's page loads the widget from server 1) says so.
+    await dialog.getByRole('textbox', { name: /address/ }).fill(new URL(post).origin + '/');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await dialog.getByRole('alert').filter({ hasText: `uses another blogtalk server (${one.url})` }).waitFor();
+    assert.equal(await dialog.getByRole('alert').getByRole('link', { name: one.url }).getAttribute('href'), `${one.url}/`);
+    await dialog.getByRole('textbox', { name: /address/ }).fill('');
     await dialog.getByRole('radio', { name: BLOG }).check();
     await dialog.getByRole('textbox', { name: 'Commentary (optional)' }).fill('Worth reading.');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
