@@ -73,6 +73,7 @@ describe('a reblog across two server processes', () => {
   });
   after(async () => {
     await browser?.close();
+    blog?.closeAllConnections(); // keep-alive connections would hold close() up
     await new Promise((done) => (blog ? blog.close(done) : done(undefined)));
     await Promise.all([one?.dispose(), two?.dispose()]);
   });
