@@ -217,7 +217,15 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
       `To repost from your own blog, publish a post there that links to ${post} with class="u-repost-of" (in an h-entry), ` +
       `and send a Webmention (your blog's Webmention plugin does it).${endpoint}`;
     if (server && server !== new URL(self).origin) {
-      return new HttpError(404, 'blog_elsewhere', `${address} uses another blogtalk server (${server}), so it cannot be reblogged on from here. ${repost}`);
+      // Its own pages run the widget from its server, where the reader can reblog: `#blogtalk-reblog=` opens the dialog there.
+      const there = new URL(address!);
+      there.hash = `blogtalk-reblog=${encodeURIComponent(post)}`;
+      return new HttpError(
+        404,
+        'blog_elsewhere',
+        `${address} uses another blogtalk server (${server}), so it cannot be reblogged on from here. Reblog it from your blog: ` +
+          `${there.href} opens the Reblog dialog there. Or: ${repost}`,
+      );
     }
     return new HttpError(404, 'unknown_blog', `There is no blog at ${named} on this server. ${repost}`);
   }

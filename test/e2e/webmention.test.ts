@@ -3,7 +3,9 @@
  * folder, all on loopback. Server 1 serves the comments of the World Peace Forum (a blog on its
  * own loopback origin, whose post advertises server 1's Webmention endpoint); server 2 runs in
  * demo mode, where the development account owns "The Dev Reader's blog". The reader signs in on
- * server 2 and reblogs the Forum's post with the Reblog dialog; server 2 makes the reblog page
+ * server 2 and, following the link a blogtalk server gives for a blog elsewhere (the blog's page
+ * with `#blogtalk-reblog=<post>`), reblogs the Forum's post with the Reblog dialog that opens
+ * there; server 2 makes the reblog page
  * and sends a Webmention; server 1 fetches the page (allowed to reach loopback only by the
  * test-only switch), verifies its `u-repost-of` and shows "Dev Reader Says: Reblogged this on
  * The Dev Reader's blog." in the post's `<comment-thread>` in Chromium. Undo on server 2
@@ -95,9 +97,12 @@ describe('a reblog across two server processes', () => {
     if (!popup.isClosed()) await popup.waitForEvent('close');
     await dialog.getByRole('radio', { name: BLOG }).waitFor();
     await reader.keyboard.press('Escape');
-    // A single-page blog shows another post: the Forum's, whose comments live on server 1.
-    await reader.locator('reblog-button').evaluate((button, url) => button.setAttribute('post', url), post);
-    await reader.getByRole('button', { name: /^Reblog/ }).click();
+    // The link the Forum's server gives for a blog that uses server 2: the blog's page with
+    // #blogtalk-reblog=<post>, where the widget (from server 2) opens the dialog for the Forum's post.
+    await reader.goto('about:blank');
+    await reader.goto(`http://localhost:${two.port}/#blogtalk-reblog=${encodeURIComponent(post)}`);
+    await dialog.getByRole('radio', { name: BLOG }).waitFor();
+    assert.equal(await reader.evaluate('location.hash'), '', 'the link leaves the address bar');
     // Typing the address of a blog that uses another blogtalk server (the Forum's page loads the widget from server 1) says so.
     await dialog.getByRole('textbox', { name: /address/ }).fill(new URL(post).origin + '/');
     await dialog.getByRole('button', { name: 'Confirm' }).click();

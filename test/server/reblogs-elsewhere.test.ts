@@ -86,6 +86,8 @@ describe('reblogging on a blog that is not on this server', () => {
       const error = await reblog(`${origin}${path}`);
       assert.equal(error.code, 'blog_elsewhere', path);
       assert.ok(error.message.includes(`uses another blogtalk server (${server})`), error.message);
+      // Its own page, where the widget from its server opens the Reblog dialog for the post.
+      assert.ok(error.message.includes(`${origin}${path}#blogtalk-reblog=${encodeURIComponent(post)} opens the Reblog dialog there`), error.message);
       assert.ok(error.message.includes(`links to ${post} with class="u-repost-of"`), error.message);
     }
   });
