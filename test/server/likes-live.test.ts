@@ -149,6 +149,40 @@ describe('likes, live', () => {
     });
   }
 
+  for (const [kind, skip] of kinds) {
+    it(`keeps each like change under a fresh value of the comment sequence, none for a like that changes nothing (${kind})`, { skip }, async () => {
+      const { store } = await started(kind);
+      const siteId = 'likes-live';
+      const post = `${blog}/${kind}/store-${++n}/`;
+      const heard: { seq: number; change?: string; commentId: string }[] = [];
+      const stop = store.onComment((e) => e.change === 'liked' && heard.push(e));
+      const start = Math.max(await store.eventsHead(siteId), await store.likesHead(siteId));
+      const like = (key: string, on: boolean, commentId: string | null = null) =>
+        store.setLike({ siteId, postUrl: post, commentId, likerKey: key, name: key, avatar: 'a', picture: null, website: null, created: new Date() }, on, 5);
+      await like('k1', true);
+      await like('k1', true); // no change
+      await like('k2', false); // no change
+      await like('k1', true, 'c1');
+      await like('k1', false);
+      const changes = (await store.likeChanges(siteId, start, 100)).filter((c) => c.postUrl === post);
+      assert.deepEqual(changes.map((c) => c.commentId), ['', 'c1', '']);
+      assert.ok(changes.every((c, i) => c.seq > start && (i === 0 || c.seq > changes[i - 1]!.seq)));
+      assert.equal(await store.likesHead(siteId), changes[2]!.seq);
+      assert.deepEqual((await store.likeChanges(siteId, changes[0]!.seq, 100)).filter((c) => c.postUrl === post).map((c) => c.seq), [changes[1]!.seq, changes[2]!.seq]);
+      // Comments take values from the same sequence: a later comment's seq is higher.
+      const created = await store.createComment(
+        { siteId, postUrl: post, postTitle: null, id: `c-${n}`, requestHash: 'h', parentId: null, kind: 'comment', status: 'published', authorName: 'A', authorEmail: null, authorWebsite: null, avatar: 'a', body: 'after the likes', reblogBlogName: null, reblogUrl: null, created: new Date() },
+        5,
+      );
+      assert.ok(created.ok && created.comment.seq > changes[2]!.seq);
+      for (let waited = 0; heard.filter((e) => changes.some((c) => c.seq === e.seq)).length < 3; waited += 20) {
+        assert.ok(waited < 5_000, 'each change is announced');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      stop();
+    });
+  }
+
   it('fans likes out between two instances sharing PostgreSQL', { skip: kinds[1][1] }, async () => {
     const a = await started('PostgreSQL');
     const b = await started('PostgreSQL');
