@@ -327,6 +327,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store, sites, sessions, limits, secret: options.secret, now,
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),
     announce: (source, target) => announcer.send(source, target),
+    fetch: createGuardedFetch(options.outbound ?? options.auth?.outbound ?? {}),
   });
   await app.register(pictureRoutes, { secret: options.secret, outbound: options.outbound ?? options.auth?.outbound ?? {}, now });
   await app.register(assetRoutes, { distDir: options.distDir, demoDir: options.demoDir });

@@ -12,6 +12,7 @@ import { openStore } from './store/index.js';
 import type { AuthOptions } from './app.js';
 import type { DevProvider } from './auth/dev-provider.js';
 import { providersFromEnv } from './auth/providers.js';
+import { ALLOW_LOOPBACK_ENV, loopbackOutboundFromEnv, type GuardedFetchOptions } from './http/guarded-fetch.js';
 import type { Site } from './store/store.js';
 
 function fail(message: string): never {
@@ -91,6 +92,18 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  let outbound: GuardedFetchOptions | null;
+  try {
+    outbound = loopbackOutboundFromEnv(env, demo);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (outbound) {
+    console.warn(
+      `\n*** blogtalk: ${ALLOW_LOOPBACK_ENV}=1 — outbound fetches (Webmention, pictures) may reach LOOPBACK and plain http. ***\n` +
+        '*** For tests on one machine only; never set it on a server that faces the internet. ***\n',
+    );
+  }
   const store = await openStore({ databaseUrl: env.DATABASE_URL, pgSchema: env.BLOGTALK_PG_SCHEMA, dataDir });
   if (demo) await seedDemo(store, secret);
 
@@ -126,6 +139,7 @@ async function main(): Promise<void> {
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     logger: { level: env.LOG_LEVEL ?? (demo ? 'warn' : 'info') },
     auth,
+    ...(outbound ? { outbound } : {}),
   });
   if (devProvider) app.addHook('onClose', () => devProvider.close());
 

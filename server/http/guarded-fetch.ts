@@ -118,6 +118,26 @@ function bodyBytes(body: GuardedRequestInit['body']): Buffer | undefined {
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
+/** The environment switch that lets a real server process fetch loopback addresses (tests only). */
+export const ALLOW_LOOPBACK_ENV = 'BLOGTALK_OUTBOUND_ALLOW_LOOPBACK';
+
+/**
+ * The outbound options a server process takes from its environment: strict, unless
+ * `BLOGTALK_OUTBOUND_ALLOW_LOOPBACK=1`, which lets loopback addresses and plain `http:` through
+ * (two server processes talking on one machine in tests). Honoured only in demo mode or with
+ * `NODE_ENV=test`, so that it is never on by accident in production: elsewhere it throws.
+ * Returns null when the switch is off.
+ */
+export function loopbackOutboundFromEnv(env: NodeJS.ProcessEnv, demo: boolean): GuardedFetchOptions | null {
+  const value = env[ALLOW_LOOPBACK_ENV];
+  if (value === undefined || value === '' || value === '0') return null;
+  if (value !== '1') throw new Error(`${ALLOW_LOOPBACK_ENV} must be 1 or unset, got "${value}"`);
+  if (!demo && env.NODE_ENV !== 'test') {
+    throw new Error(`${ALLOW_LOOPBACK_ENV}=1 is for tests only: it needs demo mode (--demo) or NODE_ENV=test`);
+  }
+  return { allowLoopback: true, allowHttp: true };
+}
+
 export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFetch {
   const resolve = options.resolve ?? systemResolver;
   const maxRedirects = options.maxRedirects ?? 3;

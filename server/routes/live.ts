@@ -3,7 +3,9 @@
  * site's published comments as they are posted (`event: comment`, `data: <Comment>`), edited
  * (`event: edit`, `data: <Comment>` as it now is) and deleted (`event: delete`, `data: {id,
  * post, outcome}`, with `comment` when it was `emptied` rather than `removed`), each with
- * `id: <seq>`. One stream serves every thread of that site on a page. Event ids come from the
+ * `id: <seq>`, and its likes as they change (`event: likes`, `data: {post, comment, count,
+ * likers?}`: `comment` null for the post itself, whose newest likers come too). One stream
+ * serves every thread of that site on a page. Event ids come from the
  * database, so a client that reconnects — to this instance or another one sharing the
  * database — with `Last-Event-ID` gets what it missed, in order.
  */
@@ -13,6 +15,10 @@ import { HttpError } from '../http/errors.js';
 import { applyCors, type SiteDirectory } from '../http/sites.js';
 import type { CommentEvent, Store, StoredComment } from '../store/store.js';
 import { toWire } from './comments.js';
+import { pictureUrl } from './pictures.js';
+
+/** Likers sent with a post's live like count (as the likes API shows). */
+const LIKERS_SHOWN = 20;
 
 export interface LiveRoutesOptions {
   store: Store;
@@ -61,7 +67,7 @@ export async function eventsHead(store: Store, siteId: string): Promise<number> 
   if (!head) return 0;
   let seq = head.get(siteId);
   if (seq === undefined) {
-    seq = await store.eventsHead(siteId);
+    seq = Math.max(await store.eventsHead(siteId), await store.likesHead(siteId));
     // Announcements that arrived meanwhile may be later.
     if (seq > (head.get(siteId) ?? 0)) head.set(siteId, seq);
   }
@@ -79,6 +85,14 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   /** An event's frame, with the comment as it is now; null when it is not for the public. */
   const message = async (event: CommentEvent, known?: StoredComment): Promise<string | null> => {
     const { change, seq } = event;
+    if (change === 'liked') {
+      // The count as it is now (a later like's frame says the same or newer); anonymous, so no `liked`.
+      const post = event.postUrl!;
+      const comment = event.commentId || null;
+      const likes = await store.likes(event.siteId, post, comment, null, comment ? 0 : LIKERS_SHOWN);
+      const likers = comment ? {} : { likers: likes.likers.map((l) => ({ ...l, picture: pictureUrl(secret, l.picture) })) };
+      return frame('likes', seq, { post, comment, count: likes.count, ...likers });
+    }
     if (change === 'removed') return frame('delete', seq, { id: event.commentId, post: event.postUrl, outcome: change });
     const comment = known ?? (await store.getComment(event.siteId, event.commentId).catch(() => null));
     if (!comment || comment.status !== 'published') return null;
@@ -130,7 +144,9 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
         description:
           'Each with `id: <seq>`: `event: comment` (a new Comment as data), `event: edit` (the Comment as ' +
           'edited), `event: delete` (`{id, post, outcome: "removed" | "emptied", comment?}`: an emptied ' +
-          'comment is kept as "This comment was deleted." for its replies); `event: reload` when too much ' +
+          'comment is kept as "This comment was deleted." for its replies); `event: likes` (`{post, comment, ' +
+          'count, likers?}`: a like count changed; `comment` null for the post, with its newest likers); ' +
+          '`event: reload` when too much ' +
           'was missed to replay. Send `Last-Event-ID` (header, or `last-event-id` in the query) to resume.',
         tags: ['comments'],
         querystring: {
@@ -182,20 +198,26 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
         const since = now().getTime() - REPLAY_SLACK_MS;
         const from = Math.max(0, lastId - REPLAY_SLACK_SEQ);
         const room = REPLAY_SLACK_SEQ + REPLAY_MAX + 1;
-        const [added, changes] = await Promise.all([
+        const [added, changes, likes] = await Promise.all([
           store.exportComments(site.id, from, room),
           store.commentChanges(site.id, from, room),
+          store.likeChanges(site.id, from, room),
         ]);
         const missed = [
           ...added.map((c) => ({ siteId: site.id, commentId: c.id, seq: c.seq, created: c.created, known: c })),
           ...changes,
+          ...likes.map((l) => ({ ...l, change: 'liked' as const })),
         ]
           .filter((e) => e.seq > lastId || e.created.getTime() > since)
           .sort((a, b) => a.seq - b.seq);
+        // A like frame carries the count as it is now: only the last one per post or comment is needed.
+        const lastLike = new Map<string, number>();
+        for (const e of missed) if ('change' in e && e.change === 'liked') lastLike.set(`${e.postUrl}\n${e.commentId}`, e.seq);
+        const wanted = missed.filter((e) => !('change' in e && e.change === 'liked') || lastLike.get(`${e.postUrl}\n${e.commentId}`) === e.seq);
         replay =
-          added.length + changes.length >= room
+          added.length + changes.length + likes.length >= room
             ? [[0, frame('reload', null, {})]]
-            : await Promise.all(missed.map(async (e) => [e.seq, await message(e, 'known' in e ? e.known : undefined)] as const));
+            : await Promise.all(wanted.map(async (e) => [e.seq, await message(e, 'known' in e ? e.known : undefined)] as const));
       } finally {
         const live = stream.held;
         delete stream.held;

@@ -19,7 +19,9 @@ import type { Sessions } from '../auth/sessions.js';
 import { randomToken } from '../auth/tokens.js';
 import type { Limits } from '../config.js';
 import { canonicalPostUrl, httpUrl } from '../domain/post-url.js';
+import { Parser } from 'htmlparser2';
 import { errorSchema, HttpError } from '../http/errors.js';
+import type { GuardedFetch } from '../http/guarded-fetch.js';
 import { applyCors, ownOrigin, type SiteDirectory } from '../http/sites.js';
 import type { Reblog, Site, Store } from '../store/store.js';
 import { userAvatar } from './auth.js';
@@ -41,6 +43,47 @@ export interface ReblogRoutesOptions {
   publicUrl?: string;
   /** Announces a reblog of a post on another server (a Webmention from `source` to `target`). */
   announce?: (source: string, target: string) => void;
+  /** The guarded outbound fetch, to look at a blog address that is not a blog on this server. */
+  fetch?: GuardedFetch;
+}
+
+/**
+ * The blogtalk server a blog's page uses, if any: a `<link rel="blogtalk" href="<server>">`, else
+ * the widget's `<script src=".../blogtalk.js">` (its `data-server`, else the script's origin).
+ * Null when the page names none or cannot be read (through the guarded fetch: public addresses,
+ * time and size bounded).
+ */
+export async function discoverBlogtalkServer(fetch: GuardedFetch, address: string): Promise<string | null> {
+  let html: string;
+  let base: string;
+  try {
+    const res = await fetch(address, { headers: { accept: 'text/html' } });
+    if (!res.ok || !/html/i.test(res.headers.get('content-type') ?? '')) return null;
+    base = res.url || address;
+    html = await res.text();
+  } catch {
+    return null;
+  }
+  let linked: string | null = null;
+  let widget: string | null = null;
+  const parser = new Parser({
+    onopentag(name, attributes) {
+      const at = (value: string | undefined) => {
+        try {
+          return value ? httpUrl(new URL(value, base).href) : null;
+        } catch {
+          return null;
+        }
+      };
+      const rel = (attributes['rel'] ?? '').toLowerCase().split(/\s+/);
+      if (name === 'link' && rel.includes('blogtalk')) linked ??= at(attributes['href']);
+      const src = name === 'script' ? at(attributes['src']) : null;
+      if (src && /\/blogtalk(\.esm)?\.js$/.test(new URL(src).pathname)) widget ??= at(attributes['data-server']) ?? src;
+    },
+  });
+  parser.end(html);
+  const found: string | null = linked ?? widget;
+  return found && new URL(found).origin;
 }
 
 const siteSchema = {
@@ -162,6 +205,31 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
     }
   }
 
+  /**
+   * Why a blog is not here, and what the reader can do instead: reblog on the blogtalk server
+   * their blog uses (found on its page), or repost from their blog itself by Webmention.
+   */
+  async function notHere(request: FastifyRequest, named: string, address: string | null, post: string, origin: Site | null): Promise<HttpError> {
+    const server = address && opts.fetch ? await discoverBlogtalkServer(opts.fetch, address) : null;
+    const self = (opts.publicUrl ?? ownOrigin(request)).replace(/\/+$/, '');
+    const endpoint = origin ? ` This post's site receives them at ${self}/webmention.` : '';
+    const repost =
+      `To repost from your own blog, publish a post there that links to ${post} with class="u-repost-of" (in an h-entry), ` +
+      `and send a Webmention (your blog's Webmention plugin does it).${endpoint}`;
+    if (server && server !== new URL(self).origin) {
+      // Its own pages run the widget from its server, where the reader can reblog: `#blogtalk-reblog=` opens the dialog there.
+      const there = new URL(address!);
+      there.hash = `blogtalk-reblog=${encodeURIComponent(post)}`;
+      return new HttpError(
+        404,
+        'blog_elsewhere',
+        `${address} uses another blogtalk server (${server}), so it cannot be reblogged on from here. Reblog it from your blog: ` +
+          `${there.href} opens the Reblog dialog there. Or: ${repost}`,
+      );
+    }
+    return new HttpError(404, 'unknown_blog', `There is no blog at ${named} on this server. ${repost}`);
+  }
+
   async function signedIn(request: FastifyRequest, reply: FastifyReply, action: string) {
     const state = await sessions.current(request, reply);
     if (state.kind !== 'user') throw new HttpError(401, 'sign_in_required', `Sign in to ${action}.`);
@@ -198,7 +266,7 @@ export async function reblogRoutes(app: FastifyInstance, opts: ReblogRoutesOptio
       const target = address ? await sites.byOrigin(new URL(address).origin) : await store.getSite(body.target);
       cors(origin, target, request, reply);
       const user = await signedIn(request, reply, 'reblog');
-      if (!target) throw new HttpError(404, 'unknown_blog', `There is no blog at ${body.target} on this server.`);
+      if (!target) throw await notHere(request, body.target, address, post, origin);
       if (!(await store.isSiteOwner(target.id, user.id))) {
         throw new HttpError(403, 'not_owner', `You can only reblog to a blog you own, and you do not own ${target.name}.`);
       }

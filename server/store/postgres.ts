@@ -43,6 +43,7 @@ import {
   type LikeSummary,
   type Liker,
   type NewLike,
+  type LikeChange,
   type HitCounter,
   type ExportedComment,
   type NewComment,
@@ -346,6 +347,16 @@ const MIGRATIONS: readonly string[] = [
     held     boolean NOT NULL,
     PRIMARY KEY (site_id, user_id)
   );`,
+  // +1: likes, live — each like or unlike that changed a count, under a fresh value of the
+  // comment sequence ('' comment_id: the post itself), for live replay (Last-Event-ID).
+  `CREATE TABLE like_changes (
+    seq        bigint PRIMARY KEY,
+    site_id    text NOT NULL,
+    post_url   text NOT NULL,
+    comment_id text NOT NULL,
+    created    timestamptz NOT NULL
+  );
+  CREATE INDEX like_changes_site ON like_changes (site_id, seq);`,
 ];
 
 interface ReblogRow {
@@ -658,8 +669,9 @@ export class PostgresStore implements Store {
     await Promise.allSettled([this.#pool.end(), listen?.end()]);
   }
 
-  setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
-    return this.#track(() =>
+  async setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
+    let event: CommentEvent | undefined;
+    const summary = await this.#track(() =>
       this.#transaction(async (client) => {
         const target = like.commentId ?? '';
         if (on) {
@@ -670,18 +682,43 @@ export class PostgresStore implements Store {
         }
         const post = (await client.query<{ id: number }>(SELECT_POST, [like.siteId, like.postUrl])).rows[0];
         if (!post) return { count: 0, likers: [], liked: false };
-        if (on) {
-          await client.query(
-            `INSERT INTO likes (post_id, target, liker, name, avatar, picture, website, created)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-            [post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created],
+        const changed = on
+          ? await client.query(
+              `INSERT INTO likes (post_id, target, liker, name, avatar, picture, website, created)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+              [post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created],
+            )
+          : await client.query('DELETE FROM likes WHERE post_id = $1 AND target = $2 AND liker = $3', [post.id, target, like.likerKey]);
+        if (changed.rowCount) {
+          const { rows } = await client.query<{ seq: string }>(
+            `INSERT INTO like_changes (seq, site_id, post_url, comment_id, created)
+             VALUES (nextval(pg_get_serial_sequence('comments', 'seq')), $1, $2, $3, $4) RETURNING seq`,
+            [like.siteId, like.postUrl, target, like.created],
           );
-        } else {
-          await client.query('DELETE FROM likes WHERE post_id = $1 AND target = $2 AND liker = $3', [post.id, target, like.likerKey]);
+          event = { siteId: like.siteId, commentId: target, seq: Number(rows[0]!.seq), change: 'liked', postUrl: like.postUrl };
         }
         return likeSummary(client, post.id, target, like.likerKey, limit);
       }),
     );
+    if (event) this.#announce(event);
+    return summary;
+  }
+
+  likeChanges(siteId: string, afterSeq: number, limit: number): Promise<LikeChange[]> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ seq: string; post_url: string; comment_id: string; created: Date }>(
+        'SELECT seq, post_url, comment_id, created FROM like_changes WHERE site_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [siteId, afterSeq, limit],
+      );
+      return rows.map((row) => ({ siteId, postUrl: row.post_url, commentId: row.comment_id, seq: Number(row.seq), created: row.created }));
+    });
+  }
+
+  likesHead(siteId: string): Promise<number> {
+    return this.#track(async () => {
+      const { rows } = await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM like_changes WHERE site_id = $1', [siteId]);
+      return Number(rows[0]!.seq);
+    });
   }
 
   likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
@@ -1168,8 +1205,9 @@ export class PostgresStore implements Store {
 
   purgeCommentChanges(before: Date): Promise<number> {
     return this.#track(async () => {
-      const { rowCount } = await this.#pool.query('DELETE FROM comment_changes WHERE created < $1', [before]);
-      return rowCount ?? 0;
+      const changes = await this.#pool.query('DELETE FROM comment_changes WHERE created < $1', [before]);
+      const likes = await this.#pool.query('DELETE FROM like_changes WHERE created < $1', [before]);
+      return (changes.rowCount ?? 0) + (likes.rowCount ?? 0);
     });
   }
 

@@ -45,6 +45,7 @@ import {
   type LikeSummary,
   type Liker,
   type NewLike,
+  type LikeChange,
   type ExportedComment,
   type NewComment,
   type Post,
@@ -333,6 +334,16 @@ const MIGRATIONS: readonly string[] = [
     held     INTEGER NOT NULL,
     PRIMARY KEY (site_id, user_id)
   ) STRICT;`,
+  // +1: likes, live — each like or unlike that changed a count, under a fresh value of the
+  // comment sequence ('' comment_id: the post itself), for live replay (Last-Event-ID).
+  `CREATE TABLE like_changes (
+    seq        INTEGER PRIMARY KEY,
+    site_id    TEXT NOT NULL,
+    post_url   TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    created    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX like_changes_site ON like_changes (site_id, seq);`,
 ];
 
 interface ReblogRow {
@@ -854,24 +865,53 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
-    return this.#enqueue(() => {
+  async setLike(like: NewLike, on: boolean, limit: number): Promise<LikeSummary> {
+    let event: CommentEvent | undefined;
+    const summary = await this.#enqueue(() => {
       const s = this.#stmts;
       const target = like.commentId ?? '';
       let post = s.post.get(like.siteId, like.postUrl);
+      let changed = 0;
       if (on) {
         post ??= s.insertPost.get(like.siteId, like.postUrl, null, like.created.getTime())!;
-        this.#db
+        changed = this.#db
           .prepare(
             `INSERT INTO likes (post_id, target, liker, name, avatar, picture, website, created)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
           )
-          .run(post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created.getTime());
+          .run(post.id, target, like.likerKey, like.name, like.avatar, like.picture, like.website, like.created.getTime()).changes;
       } else if (post) {
-        this.#db.prepare('DELETE FROM likes WHERE post_id = ? AND target = ? AND liker = ?').run(post.id, target, like.likerKey);
+        changed = this.#db.prepare('DELETE FROM likes WHERE post_id = ? AND target = ? AND liker = ?').run(post.id, target, like.likerKey).changes;
+      }
+      // Before the first comment the sequence has no row yet: start it.
+      const next = changed
+        ? (s.nextSeq.get() ?? this.#db.prepare<[], { seq: number }>("INSERT INTO sqlite_sequence (name, seq) VALUES ('comments', 1) RETURNING seq").get())
+        : undefined;
+      if (next) {
+        this.#db
+          .prepare('INSERT INTO like_changes (seq, site_id, post_url, comment_id, created) VALUES (?, ?, ?, ?, ?)')
+          .run(next.seq, like.siteId, like.postUrl, target, like.created.getTime());
+        event = { siteId: like.siteId, commentId: target, seq: next.seq, change: 'liked', postUrl: like.postUrl };
       }
       return post ? this.#likeSummary(post.id, target, like.likerKey, limit) : { count: 0, likers: [], liked: false };
     });
+    this.#announce(event);
+    return summary;
+  }
+
+  async likeChanges(siteId: string, afterSeq: number, limit: number): Promise<LikeChange[]> {
+    return this.#db
+      .prepare<[string, number, number], { seq: number; post_url: string; comment_id: string; created: number }>(
+        'SELECT seq, post_url, comment_id, created FROM like_changes WHERE site_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(siteId, afterSeq, limit)
+      .map((row) => ({ siteId, postUrl: row.post_url, commentId: row.comment_id, seq: row.seq, created: new Date(row.created) }));
+  }
+
+  async likesHead(siteId: string): Promise<number> {
+    return this.#db
+      .prepare<[string], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM like_changes WHERE site_id = ?')
+      .get(siteId)!.seq;
   }
 
   async likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
@@ -1456,7 +1496,9 @@ export class SqliteStore implements Store {
 
   purgeCommentChanges(before: Date): Promise<number> {
     return this.#enqueue(
-      () => this.#db.prepare<[number]>('DELETE FROM comment_changes WHERE created < ?').run(before.getTime()).changes,
+      () =>
+        this.#db.prepare<[number]>('DELETE FROM comment_changes WHERE created < ?').run(before.getTime()).changes +
+        this.#db.prepare<[number]>('DELETE FROM like_changes WHERE created < ?').run(before.getTime()).changes,
     );
   }
 

@@ -160,7 +160,11 @@ export interface CommentEvent {
    * `removed` it or `emptied` it (kept, for its replies); `seq` is then a fresh value of the
    * comment sequence taken by that change.
    */
-  change?: 'edited' | 'removed' | 'emptied';
+  change?: 'edited' | 'removed' | 'emptied' | 'liked';
+  /**
+   * `liked`: the likes of the post (`commentId` '') or of its comment `commentId` changed (a like
+   * or an unlike), under a fresh value of the comment sequence that nothing else takes.
+   */
   /** The comment's post, with `change` (a removed comment can no longer be looked up). */
   postUrl?: string;
 }
@@ -221,7 +225,8 @@ export interface Store
     ReportStore,
     OwnerToolsStore,
     JobStore,
-    NotifyStore {
+    NotifyStore,
+    LikeEventStore {
   /** Creates or upgrades the schema. Idempotent; run on every start. */
   migrate(): Promise<void>;
   /**
@@ -274,7 +279,7 @@ export interface Store
    * `seq` order, `limit` at a time after `afterSeq`: what a reconnecting live client missed.
    */
   commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]>;
-  /** Forgets edits and deletes recorded before `before` (live replay reaches back no further); returns how many. */
+  /** Forgets edits, deletes and like changes recorded before `before` (live replay reaches back no further); how many. */
   purgeCommentChanges(before: Date): Promise<number>;
   /** The highest `seq` of the site's comments and changes (0 for none): its latest live event, or later. */
   eventsHead(siteId: string): Promise<number>;
@@ -924,4 +929,25 @@ export interface NotifyStore {
   siteOwners(siteId: string): Promise<User[]>;
   /** Published, undeleted comments of a site created in [from, to), oldest first, at most `limit`. */
   publishedBetween(siteId: string, from: Date, to: Date, limit: number): Promise<StoredComment[]>;
+}
+
+// Likes, live: every like or unlike that changes a count takes a fresh value of the comment
+// sequence, is kept for replay and announced (`onComment`, change `liked`), so that live
+// streams show it and resume after it like after any other event.
+
+/** A like or unlike, kept so that live clients can replay it. */
+export interface LikeChange {
+  siteId: string;
+  postUrl: string;
+  /** '' for the post itself. */
+  commentId: string;
+  seq: number;
+  created: Date;
+}
+
+export interface LikeEventStore {
+  /** A site's like changes in `seq` order, `limit` at a time after `afterSeq`. */
+  likeChanges(siteId: string, afterSeq: number, limit: number): Promise<LikeChange[]>;
+  /** The highest `seq` of the site's like changes (0 for none). */
+  likesHead(siteId: string): Promise<number>;
 }

@@ -3,7 +3,9 @@
  * The request is answered at once (202); the source is then fetched through the guarded
  * outbound fetch and read for microformats: a repost of the target becomes a "reblog"
  * response, a reply a comment. A source that does not link to the target, cannot be
- * reached, is too large or resolves to a private address is dropped; nothing is shown.
+ * reached, is too large or resolves to a private address is dropped; nothing is shown. Sent
+ * again (Webmention's update and delete), a source that now answers 410 Gone or no longer links
+ * to the target takes back what it made: its response or its like.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -82,6 +84,21 @@ export class WebmentionReceiver {
     }
   }
 
+  /** Removes what an earlier Webmention from `source` made on `target`: its response, or its like. */
+  async #forget(site: Site, source: string, target: string, responseId: string): Promise<void> {
+    const { store, now } = this.opts;
+    await store.deleteComment(site.id, responseId, now());
+    const likerKey = `wm:${source}`;
+    const liked = await store.likes(site.id, target, null, likerKey, 0);
+    if (liked.liked) {
+      await store.setLike(
+        { siteId: site.id, postUrl: target, commentId: null, likerKey, name: '', avatar: '', picture: null, website: null, created: now() },
+        false,
+        0,
+      );
+    }
+  }
+
   async #verify({ site, source, target }: Job): Promise<void> {
     const { store, limits, secret, now } = this.opts;
     const log = this.log;
@@ -91,7 +108,7 @@ export class WebmentionReceiver {
       const res = await this.opts.fetch(source, { headers: { accept: 'text/html' } });
       // 410 Gone: the source was deleted (an undone reblog, say); so is what it made here.
       if (res.status === 410) {
-        await store.deleteComment(site.id, responseId, now());
+        await this.#forget(site, source, target, responseId);
         return log.info({ source }, 'webmention source gone; its response removed');
       }
       if (!res.ok) return log.info({ source, status: res.status }, 'webmention source not available');
@@ -100,7 +117,11 @@ export class WebmentionReceiver {
       return log.info({ source, error: (error as Error).message }, 'webmention source refused or unreachable');
     }
     const mention = readMention(html, source, target);
-    if (mention.kind === 'none') return log.info({ source, target }, 'webmention source does not mention the target');
+    if (mention.kind === 'none') {
+      // Sent again after an edit that took the link out (Webmention's update): what it made goes.
+      await this.#forget(site, source, target, responseId);
+      return log.info({ source, target }, 'webmention source does not mention the target');
+    }
     const authorAvatar = avatarSeed(secret, site.id, null, `${mention.authorName}\n${new URL(source).origin}`);
     if (mention.kind === 'like') {
       await store.setLike(

@@ -549,6 +549,7 @@ export class CommentThreadElement extends BlogtalkElement {
           comment: (comment) => this.#arrive(comment),
           change: (id, comment) => this.#change(id, comment),
           reload: () => this.#retry(),
+          likes: (likes) => this.#likes?.live(likes),
         });
       }
     });

@@ -4,11 +4,13 @@
  * comment. Part of the thread rather than an element of its own, as the composer is, so its
  * parts (`likes`, `like-button`, `status`) are the thread's. Two reads per post — the post's
  * likers, and every comment's count at once — never one per comment. A press shows the change
- * at once and takes it back, saying so, if the server refuses it.
+ * at once and takes it back, saying so, if the server refuses it. Counts change live, as others
+ * like and unlike (the thread's live stream).
  */
 import { html, nothing, type ReactiveController, type TemplateResult } from 'lit';
 import type { Comment, LikeSummary } from '../data/api-types.js';
 import { BackendError, type Backend } from '../data/backend.js';
+import type { LiveLikes } from '../data/live.js';
 import { LikeChangeEvent } from '../events.js';
 import type { Localizer, MessageKey } from '../internal/i18n.js';
 import { safeHttpUrl } from '../internal/text.js';
@@ -65,6 +67,18 @@ export class LikesRow implements ReactiveController {
     } catch {
       // Not shown when they cannot be read: the responses say whether the server is reachable.
     }
+  }
+
+  /**
+   * A count from the live stream (someone liked or unliked elsewhere): shown, keeping whether
+   * this reader likes it; not while this reader's own press on it waits for the server.
+   */
+  live({ comment, count, likers }: LiveLikes): void {
+    const key = comment ?? '';
+    const known = this.#likes.get(key);
+    if (!this.#likes.has('') || this.#busy.has(key)) return;
+    this.#likes.set(key, { ...known, liked: known?.liked ?? false, count, ...(likers && { likers }) });
+    this.#host.requestUpdate();
   }
 
   /** The row under the responses; nothing until the post's likes are known. */

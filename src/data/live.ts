@@ -1,12 +1,20 @@
 /**
- * Live updates from a blogtalk server — new, edited and deleted comments: one `EventSource` per
+ * Live updates from a blogtalk server — new, edited and deleted comments, and like counts: one `EventSource` per
  * server and site, shared by every thread of that site on the page. It opens from the event id
  * its threads' first pages are current up to (the list's `events`), so nothing posted, edited or
  * deleted while a page was on its way is missed. It resumes from the last event id after a drop
  * (the browser's own reconnect) and after a pause: a hidden tab lets its stream go after a
  * minute and opens a new one, from where it left off, when it is shown again.
  */
-import type { Comment } from './api-types.js';
+import type { Comment, Liker } from './api-types.js';
+
+/** `event: likes`: a like count as it now is (`comment` null: the post, with its newest likers). */
+export interface LiveLikes {
+  post: string;
+  comment: string | null;
+  count: number;
+  likers?: Liker[];
+}
 
 export interface LiveListener {
   /** The canonical URL of the post whose comments this listener wants. */
@@ -18,9 +26,11 @@ export interface LiveListener {
   change(id: string, comment: Comment | null): void;
   /** Too much was missed to replay: reload the thread. */
   reload(): void;
+  /** A like count changed (someone liked or unliked the post or one of its comments). */
+  likes?(likes: LiveLikes): void;
 }
 
-type Data = Comment & { comment?: Comment };
+type Data = Comment & { comment?: Comment } & Partial<LiveLikes>;
 
 /** How long a hidden tab keeps its stream open. */
 const HIDDEN_GRACE_MS = 60_000;
@@ -34,7 +44,8 @@ const reloaded = new Set<string>();
 
 function deliver(listener: LiveListener, type: string, data: Data): void {
   if (listener.post !== data.post) return;
-  if (type === 'comment') listener.comment(data);
+  if (type === 'likes') listener.likes?.(data as unknown as LiveLikes);
+  else if (type === 'comment') listener.comment(data);
   else listener.change(data.id, type === 'edit' ? data : (data.comment ?? null));
 }
 
@@ -101,8 +112,8 @@ class LiveChannel {
     source.addEventListener('open', () => {
       this.#retryMs = FIRST_RETRY_MS;
     });
-    // `comment` (a new one), `edit` (as it now reads) and `delete` (`{id, post, comment?}`).
-    for (const type of ['comment', 'edit', 'delete']) {
+    // `comment` (a new one), `edit` (as it now reads), `delete` (`{id, post, comment?}`) and `likes`.
+    for (const type of ['comment', 'edit', 'delete', 'likes']) {
       source.addEventListener(type, (event) => {
         const message = event as MessageEvent<string>;
         if (message.lastEventId) this.#lastId = message.lastEventId;

@@ -5,7 +5,7 @@ import { resolveServer } from '../data/server.js';
 import { ReblogEvent } from '../events.js';
 import { define } from '../internal/define.js';
 import { BlogtalkElement } from '../internal/element.js';
-import { safeHttpUrl } from '../internal/text.js';
+import { linkify, safeHttpUrl } from '../internal/text.js';
 import { styles } from './reblog-button.styles.js';
 
 /**
@@ -36,6 +36,9 @@ import { styles } from './reblog-button.styles.js';
  * @cssprop --blogtalk-border - Borders. Default: mixed from the text colour.
  * @cssprop --blogtalk-radius - Corner radius. Default `4px`.
  */
+/** Buttons opened for a post that is not this page's (`#blogtalk-reblog=`). */
+const away = new WeakSet<Element>();
+
 export class ReblogButtonElement extends BlogtalkElement {
   static override styles = styles;
 
@@ -136,7 +139,9 @@ export class ReblogButtonElement extends BlogtalkElement {
       return;
     }
     const post = this.post!;
-    const excerpt = document.querySelector<HTMLMetaElement>('meta[name=description],meta[property="og:description"]')?.content;
+    // Opened for a post elsewhere (`#blogtalk-reblog=`), this page's title and description are not the post's.
+    const here = !away.has(this);
+    const excerpt = here ? document.querySelector<HTMLMetaElement>('meta[name=description],meta[property="og:description"]')?.content : '';
     this._busy = true;
     this._error = '';
     try {
@@ -144,7 +149,7 @@ export class ReblogButtonElement extends BlogtalkElement {
         post,
         target,
         commentary: field('commentary'),
-        pageTitle: [...(this.pageTitle || document.title)].slice(0, 300).join(''),
+        pageTitle: [...(this.pageTitle || (here ? document.title : ''))].slice(0, 300).join(''),
         ...(excerpt ? { excerpt: [...excerpt].slice(0, 1000).join('') } : {}),
       });
       this._done = made;
@@ -176,7 +181,8 @@ export class ReblogButtonElement extends BlogtalkElement {
     const l = this.localizer;
     const done = this._done;
     const url = safeHttpUrl(done?.url);
-    const error = html`<p class="error" role="alert">${this._error}</p>`;
+    // The server's explanations may name addresses (another blogtalk server, a Webmention endpoint): links.
+    const error = html`<p class="error" role="alert">${linkify(this._error).map(({ text, href }) => (href ? html`<a href=${href}>${text}</a>` : text))}</p>`;
     const close = () => this.#dialog.close();
     return html`<button part="reblog-button" type="button" aria-haspopup="dialog" @click=${this.#open}>
         ${l.t('reblog')}${this._count ? html` <span class="count">${this._count}</span>` : nothing}
@@ -291,6 +297,27 @@ export class ReblogButtonElement extends BlogtalkElement {
 }
 
 define('reblog-button', ReblogButtonElement);
+
+// `#blogtalk-reblog=<post>` on a page of the reader's own blog (the link another blogtalk
+// server's dialog gives for a blog that uses this one): opens the dialog for that post here.
+let asked: string | null = null;
+try {
+  asked = safeHttpUrl(decodeURIComponent(/[#&]blogtalk-reblog=([^&]+)/.exec(location.hash)?.[1] ?? ''));
+} catch {
+  // a malformed link: nothing to open
+}
+if (asked) {
+  history.replaceState(null, '', location.pathname + location.search);
+  const button = document.createElement('reblog-button');
+  away.add(button);
+  button.post = asked;
+  const open = () => {
+    document.body.append(button);
+    void button.updateComplete.then(() => button.renderRoot.querySelector('button')!.click());
+  };
+  if (document.body) open();
+  else addEventListener('DOMContentLoaded', open);
+}
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -23,6 +23,11 @@ let origin: string;
 before(async () => {
   sourceServer = createServer((req, res) => {
     const page = pages.get(req.url ?? '');
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: 'http://intranet.evil.example/page' });
+      res.end();
+      return;
+    }
     if (req.url === '/huge') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<a class="u-repost-of" href="${target}">x</a>${'x'.repeat(2 * 1024 * 1024)}`);
@@ -135,6 +140,27 @@ describe('receiving Webmentions', () => {
     });
   }
 
+  it('takes back a reblog and a like when their source, sent again, no longer links to the post', async () => {
+    const post = `${blog}/changed-mind/`;
+    pages.set('/changing', reblogPage(post));
+    pages.set('/changing-like', `<div class="h-entry"><a class="p-author h-card" href="https://bea.example/">Bea</a>
+      likes <a class="u-like-of" href="${post}">this</a></div>`);
+    await send(`${origin}/changing`, post);
+    await send(`${origin}/changing-like`, post);
+    await app.webmentions.settled();
+    assert.equal((await thread(post)).comments.length, 1);
+    const likes = async () => ((await app.inject(`/api/v1/likes?post=${encodeURIComponent(post)}`)).json() as { count: number }).count;
+    assert.equal(await likes(), 1);
+
+    pages.set('/changing', '<article class="h-entry"><p class="e-content">On second thought, no.</p></article>');
+    pages.set('/changing-like', '<div class="h-entry"><p>Nothing liked here.</p></div>');
+    await send(`${origin}/changing`, post);
+    await send(`${origin}/changing-like`, post);
+    await app.webmentions.settled();
+    assert.equal((await thread(post)).comments.length, 0);
+    assert.equal(await likes(), 0);
+  });
+
   it('refuses what is not a Webmention: JSON, bad URLs, same site, unknown target', async () => {
     assert.equal((await send(`${origin}/reblog/1`, target, 'application/json')).statusCode, 415);
     assert.equal((await send('javascript:alert(1)')).json().error.code, 'invalid_source');
@@ -144,6 +170,36 @@ describe('receiving Webmentions', () => {
 });
 
 describe('Webmention sources on private addresses', () => {
+  it('are refused after a redirect too (a loopback source redirecting to a name that resolves to a private address)', async () => {
+    const resolved: string[] = [];
+    const { app, dir } = await makeApp({
+      allowHttp: true,
+      allowLoopback: true,
+      resolve: async (hostname) => {
+        resolved.push(hostname);
+        return [{ address: '192.168.1.20', family: 4 }];
+      },
+    });
+    try {
+      const post = `${blog}/redirected/`;
+      pages.set('/page', reblogPage(post)); // what the private address would have served
+      const res = await app.inject({
+        method: 'POST',
+        url: '/webmention',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ source: `${origin}/redirect`, target: post }).toString(),
+      });
+      assert.equal(res.statusCode, 202);
+      await app.webmentions.settled();
+      assert.deepEqual(resolved, ['intranet.evil.example']);
+      const listed = (await app.inject(`/api/v1/comments?post=${encodeURIComponent(post)}`)).json() as { total: number };
+      assert.equal(listed.total, 0);
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('are refused before connecting (a name resolving to a private address, proved with an injected resolver)', async () => {
     let resolved = '';
     const { app, dir } = await makeApp({
