@@ -133,7 +133,7 @@ describe('Akismet (against a local stand-in)', () => {
       headers: {
         'content-type': 'application/json',
         origin: blog,
-        'idempotency-key': `ak-${process.pid}-${++n}`,
+        'idempotency-key': `akismet-${process.pid}-${++n}`,
         'user-agent': 'Mozilla/5.0 (stand-in test)',
         referer: `${blog}/p/`,
       },

@@ -84,7 +84,7 @@ describe('privacy: export and erase one’s own data', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/comments',
-      headers: { ...json, origin: blog, 'idempotency-key': `c-${process.pid}-${++counter}`, ...('cookie' in who ? { cookie: who.cookie } : {}) },
+      headers: { ...json, origin: blog, 'idempotency-key': `comment-${process.pid}-${++counter}`, ...('cookie' in who ? { cookie: who.cookie } : {}) },
       payload: {
         post,
         body,
@@ -334,7 +334,7 @@ describe('privacy: export and erase one’s own data', () => {
       const res = await other.inject({
         method: 'POST',
         url: '/api/v1/comments',
-        headers: { ...json, origin: blog, 'idempotency-key': `c-${process.pid}-${++counter}` },
+        headers: { ...json, origin: blog, 'idempotency-key': `comment-${process.pid}-${++counter}` },
         payload: { post: newPost(), body: 'Kim', author: { name: 'Kim', email: known } },
       });
       assert.equal(res.statusCode, 201);
