@@ -158,7 +158,8 @@ describe('<comment-thread> navigation', function () {
     const wrapper = await fixture(html`<section lang="de-CH"><comment-thread post=${post} server=${server}></comment-thread></section>`);
     const german = wrapper.querySelector('comment-thread')!;
     await until(() => bodies(german).length === 1, 'loaded');
-    expect(text($(german, '#reply-title'))).to.equal('Schreibe einen Kommentar');
+    // The German catalog is fetched on demand too.
+    await until(() => text($(german, '#reply-title')) === 'Schreibe einen Kommentar', 'the German catalog');
     expect(text($(german, '[part~="reply-button"]'))).to.equal('Antworten');
   });
 });
