@@ -16,8 +16,11 @@ import { dropTestSchema, testDatabaseUrl, testSchemaName } from '../support/pg-s
 const site = 'https://crash.example';
 const post = `${site}/under-load/`;
 
-/** Posts comments from `workers` loops until the server stops answering; returns the acknowledged ids. */
-async function loadUntilDown(url: string, workers: number, maxEach: number): Promise<string[]> {
+/**
+ * Posts comments from `workers` loops until the server stops answering; returns the acknowledged
+ * ids. `onAck` hears the count after each acknowledgement.
+ */
+async function loadUntilDown(url: string, workers: number, maxEach: number, onAck: (count: number) => void): Promise<string[]> {
   const acked: string[] = [];
   let stopped = false;
   const worker = async (w: number) => {
@@ -30,7 +33,7 @@ async function loadUntilDown(url: string, workers: number, maxEach: number): Pro
           body: JSON.stringify({ post, author: { name: `W${w}`, email: 'w@example.org' }, body: `comment ${i}` }),
           signal: AbortSignal.timeout(5000),
         });
-        if (res.status === 201) acked.push(id);
+        if (res.status === 201) onAck(acked.push(id));
         else await res.arrayBuffer();
       } catch {
         stopped = true; // connection refused or reset: the server is gone
@@ -65,9 +68,11 @@ async function crashAndRecover(env: Record<string, string>) {
   };
   try {
     const first = await startServerProcess({ dataDir, env: common });
-    const load = loadUntilDown(first.url, 16, 2_000);
-    // Let some writes land, then pull the plug mid-load.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Let some writes land (counted, not timed: a loaded machine is slow), then pull the plug mid-load.
+    let landed!: () => void;
+    const someLanded = new Promise<void>((resolve) => (landed = resolve));
+    const load = loadUntilDown(first.url, 16, 2_000, (count) => count >= 50 && landed());
+    await Promise.race([someLanded, load]);
     await first.stop('SIGKILL');
     const acked = await load;
     console.log(`acknowledged before the kill: ${acked.length}`);
