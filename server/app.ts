@@ -231,7 +231,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('akismet', akismet);
   app.addHook('preClose', async () => akismet.settled());
-  // Work done after the request (emails now): a durable queue in the store, run by every instance.
+  // Work done after the request (emails, Webmentions): a durable queue in the store, run by every instance.
   // Without SMTP there is nothing to send, so nothing about notifications is queued.
   const notifier = options.auth?.email
     ? new Notifier({
@@ -243,14 +243,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         log: app.log,
       })
     : null;
-  const jobs = new JobRunner({ store, now, handlers: { ...notifier?.handlers() }, log: app.log, ...options.jobs });
+  // Reblog pages announced to the posts they repost (Webmention), through the same queue.
+  const announcer = new WebmentionSender(createGuardedFetch(options.outbound ?? options.auth?.outbound ?? {}), app.log, store, now);
+  const jobs = new JobRunner({
+    store,
+    now,
+    handlers: { ...notifier?.handlers(), ...announcer.handlers() },
+    log: app.log,
+    ...options.jobs,
+  });
+  announcer.start(jobs);
   app.decorate('jobs', jobs);
   app.decorate('notifier', notifier);
+  app.decorate('announcer', announcer);
   app.addHook('onReady', async () => {
     await notifier?.start(jobs);
     jobs.start();
   });
   app.addHook('preClose', async () => {
+    announcer.stop();
     await jobs.stop();
     notifier?.stop();
   });
@@ -320,9 +331,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('webmentions', webmentions);
   app.addHook('preClose', async () => webmentions.stop());
   await app.register(webmentionRoutes, { receiver: webmentions, sites, limits });
-  const announcer = new WebmentionSender(createGuardedFetch(options.outbound ?? options.auth?.outbound ?? {}), app.log);
-  app.decorate('announcer', announcer);
-  app.addHook('preClose', async () => announcer.stop());
   await app.register(reblogRoutes, {
     store, sites, sessions, limits, secret: options.secret, now,
     ...(options.auth?.publicUrl ? { publicUrl: options.auth.publicUrl } : {}),

@@ -3,22 +3,24 @@
  * (`target`) on another site. The target's endpoint is discovered from its HTTP `Link` header,
  * else the first `<link rel=webmention>` / `<a rel=webmention>` in its HTML, and sent
  * `source` and `target` form-encoded. All through the guarded outbound fetch, in the
- * background (never blocking the reblog request), retried with backoff when the target or its
- * endpoint cannot be reached or answers 5xx / 429.
+ * background (never blocking the reblog request): each announcement is a job in the store's
+ * durable queue, retried with backoff when the target or its endpoint cannot be reached or
+ * answers 5xx / 429.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { Parser } from 'htmlparser2';
 import type { GuardedFetch } from '../http/guarded-fetch.js';
+import type { JobHandler, JobRunner } from '../jobs/runner.js';
+import type { JobStore } from '../store/store.js';
 
-/** Most announcements waiting on one instance; more are dropped (and logged). */
-const QUEUE_MAX = 1_000;
-/** Tries per announcement. */
-const ATTEMPTS = 4;
+/** The job kind of an announcement in the store's durable queue. */
+export const WEBMENTION_JOB = 'webmention';
+/** Tries per announcement (the job runner's backoff between them: 30 s doubling). */
+const ATTEMPTS = 6;
 
-interface Job {
+interface Announcement {
   source: string;
   target: string;
-  attempt: number;
 }
 
 /** A Webmention endpoint for `target`, or null when it advertises none. */
@@ -56,89 +58,75 @@ class SendError extends Error {
   }
 }
 
-/** Sends queued Webmentions one at a time, retrying temporary failures with doubling delays. */
+/**
+ * Announces reblog pages through the store's durable job queue (`server/jobs/runner.ts`): an
+ * announcement survives a restart, and with several instances exactly one of them sends it.
+ * A temporary failure (network, 5xx, 429) is retried with the runner's backoff; a permanent one
+ * (4xx, no endpoint) is logged and dropped.
+ */
 export class WebmentionSender {
-  readonly #queue: Job[] = [];
-  #running = false;
+  readonly #pending = new Set<Promise<unknown>>();
+  #runner: JobRunner | null = null;
   #stopped = false;
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #idle = new Set<() => void>();
 
   constructor(
     private readonly fetch: GuardedFetch,
     private readonly log: FastifyBaseLogger,
-    /** Delay before retry `n` (1-based), in ms. */
-    private readonly retryDelay: (attempt: number) => number = (n) => 30_000 * 2 ** (n - 1),
+    private readonly store: JobStore,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Queues an announcement; returns at once. */
+  /** The job handler to give the runner. */
+  handlers(): Record<string, JobHandler> {
+    return { [WEBMENTION_JOB]: (payload) => this.#deliver(payload as Announcement) };
+  }
+
+  /** Sends through this runner (it runs the jobs `handlers()` names). */
+  start(runner: JobRunner): void {
+    this.#runner = runner;
+  }
+
+  /** Queues an announcement (durably) and returns at once. */
   send(source: string, target: string): void {
-    this.#push({ source, target, attempt: 1 });
+    if (this.#stopped) return;
+    const job = { kind: WEBMENTION_JOB, payload: { source, target } satisfies Announcement, runAt: this.now(), maxAttempts: ATTEMPTS };
+    const queued = (this.#runner ? this.#runner.enqueue(job) : this.store.enqueueJob(job, this.now()))
+      .catch((error: unknown) => this.log.error({ source, target, err: error }, 'webmention not queued'))
+      .finally(() => this.#pending.delete(queued));
+    this.#pending.add(queued);
   }
 
-  /** Resolves when nothing is queued, running or waiting for a retry (tests). */
-  settled(): Promise<void> {
-    return this.#busy ? new Promise((done) => this.#idle.add(done)) : Promise.resolve();
+  /** Resolves when no announcement is waiting to be queued, queued or being sent (tests). */
+  async settled(): Promise<void> {
+    for (;;) {
+      await Promise.all(this.#pending);
+      await this.#runner?.runDue();
+      const waiting = [...(await this.store.listJobs('queued', 1_000)), ...(await this.store.listJobs('running', 1_000))];
+      if (this.#stopped || !this.#runner || !waiting.some((job) => job.kind === WEBMENTION_JOB)) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
+  /** Queues nothing more (what is queued stays for the next start). */
   stop(): void {
     this.#stopped = true;
-    this.#queue.length = 0;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    this.#check();
   }
 
-  get #busy(): boolean {
-    return this.#running || this.#queue.length > 0 || this.#timers.size > 0;
-  }
-
-  #push(job: Job): void {
-    if (this.#stopped) return;
-    if (this.#queue.length >= QUEUE_MAX) return this.log.warn({ ...job }, 'webmention queue full; announcement dropped');
-    this.#queue.push(job);
-    void this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    for (let job = this.#queue.shift(); job; job = this.#queue.shift()) {
-      try {
-        await this.#deliver(job);
-      } catch (error) {
-        const temporary = !(error instanceof SendError) || error.temporary;
-        if (temporary && job.attempt < ATTEMPTS && !this.#stopped) {
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer);
-            this.#push({ ...job!, attempt: job!.attempt + 1 });
-          }, this.retryDelay(job.attempt));
-          timer.unref();
-          this.#timers.add(timer);
-        } else {
-          this.log.info({ source: job.source, target: job.target, error: (error as Error).message }, 'webmention not sent');
-        }
-      }
+  async #deliver({ source, target }: Announcement): Promise<void> {
+    try {
+      const endpoint = await discoverEndpoint(this.fetch, target);
+      if (!endpoint) return this.log.info({ target }, 'target has no webmention endpoint');
+      const res = await this.fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ source, target }).toString(),
+      });
+      await res.arrayBuffer().catch(() => {});
+      if (!res.ok) throw new SendError(`endpoint answered ${res.status}`, res.status >= 500 || res.status === 429);
+    } catch (error) {
+      // Thrown again, the runner retries it later; a permanent refusal is only logged.
+      if (!(error instanceof SendError) || error.temporary) throw error;
+      this.log.info({ source, target, error: error.message }, 'webmention not sent');
     }
-    this.#running = false;
-    this.#check();
-  }
-
-  #check(): void {
-    if (this.#busy) return;
-    for (const done of this.#idle) done();
-    this.#idle.clear();
-  }
-
-  async #deliver({ source, target }: Job): Promise<void> {
-    const endpoint = await discoverEndpoint(this.fetch, target);
-    if (!endpoint) return this.log.info({ target }, 'target has no webmention endpoint');
-    const res = await this.fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ source, target }).toString(),
-    });
-    await res.arrayBuffer().catch(() => {});
-    if (!res.ok) throw new SendError(`endpoint answered ${res.status}`, res.status >= 500 || res.status === 429);
   }
 }

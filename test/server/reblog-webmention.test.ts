@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { hashToken, randomToken } from '../../server/auth/tokens.js';
-import { createGuardedFetch } from '../../server/http/guarded-fetch.js';
+import { createGuardedFetch, type GuardedFetch } from '../../server/http/guarded-fetch.js';
+import { JobRunner } from '../../server/jobs/runner.js';
 import { openStore } from '../../server/store/index.js';
 import type { Store } from '../../server/store/store.js';
 import { discoverEndpoint, WebmentionSender } from '../../server/webmention/send.js';
@@ -30,6 +31,19 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** A sender on its own store (a fresh SQLite file, or the one in `dir`) and job runner, retrying after 5 ms. */
+async function queued(fetchFn: GuardedFetch, dir?: string) {
+  const store = dir ? await openStore({ dataDir: dir }) : await openStore({ file: ':memory:' });
+  const sender = new WebmentionSender(fetchFn, silent, store);
+  const runner = new JobRunner({ store, handlers: sender.handlers(), backoffMs: () => 5 });
+  sender.start(runner);
+  const close = async () => {
+    await runner.stop();
+    await store.close();
+  };
+  return { sender, store, close };
 }
 
 describe('a reblog of a post on another server', () => {
@@ -158,9 +172,10 @@ describe('sending a Webmention', () => {
       res.end();
     });
     try {
-      const sender = new WebmentionSender(fetch, silent, () => 5);
+      const { sender, close } = await queued(fetch);
       sender.send('https://davey.example/reblogs/davey/1', `${site.origin}/post`);
       await sender.settled();
+      await close();
       assert.equal(received.length, 1);
       assert.equal(received[0]!.type, 'application/x-www-form-urlencoded');
       assert.deepEqual(Object.fromEntries(new URLSearchParams(received[0]!.body)), {
@@ -172,6 +187,38 @@ describe('sending a Webmention', () => {
     }
   });
 
+  it('keeps an announcement across a restart: queued by one process, sent by the next', async () => {
+    const received: string[] = [];
+    const site = await serve((req, res, body) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/html', link: '</webmention>; rel=webmention' });
+        return res.end('<p>post</p>');
+      }
+      received.push(body);
+      res.writeHead(202);
+      res.end();
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'blogtalk-wm-'));
+    try {
+      // The first process queues it and stops before its runner sends anything.
+      const first = await openStore({ dataDir: dir });
+      const stopped = new WebmentionSender(fetch, silent, first);
+      stopped.send('https://davey.example/reblogs/davey/2', `${site.origin}/post`);
+      await stopped.settled();
+      stopped.stop();
+      await first.close();
+      assert.deepEqual(received, []);
+
+      const { sender, close } = await queued(fetch, dir);
+      await sender.settled();
+      await close();
+      assert.deepEqual(received.map((body) => new URLSearchParams(body).get('source')), ['https://davey.example/reblogs/davey/2']);
+    } finally {
+      site.server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to announce to a private address when loopback is not allowed', async () => {
     const hits: string[] = [];
     const site = await serve((req, res) => {
@@ -179,10 +226,14 @@ describe('sending a Webmention', () => {
       res.end();
     });
     try {
-      const sender = new WebmentionSender(createGuardedFetch({ allowHttp: true }), silent, () => 5);
+      const { sender, store, close } = await queued(createGuardedFetch({ allowHttp: true }));
       sender.send('https://davey.example/reblogs/davey/1', `${site.origin}/post`);
       await sender.settled();
       assert.deepEqual(hits, []);
+      const [dead] = await store.listJobs('dead', 10);
+      assert.equal(dead?.kind, 'webmention', 'tried again, then kept as dead with its error');
+      assert.ok(dead.attempts > 1);
+      await close();
     } finally {
       site.server.close();
     }
