@@ -18,7 +18,7 @@ let home: string;
 
 before(async () => {
   browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });
-  server = await startServerProcess({ demo: true, env: { BLOGTALK_DEMO_IDP_PORT: '0' } });
+  server = await startServerProcess({ demo: true });
   home = `http://localhost:${server.port}/`;
 });
 after(async () => {

@@ -30,8 +30,6 @@ before(async () => {
   server = await startServerProcess({
     demo: true,
     env: {
-      // The provider's own port is picked by the system (0), so it cannot collide with anything.
-      BLOGTALK_DEMO_IDP_PORT: '0',
       BLOGTALK_SMTP_URL: smtp.url,
       BLOGTALK_MAIL_FROM: 'comments@demo.example',
     },

@@ -27,7 +27,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });
   server = await startServerProcess({
     demo: true,
-    env: { BLOGTALK_DEMO_IDP_PORT: '0', BLOGTALK_SMTP_URL: smtp.url, BLOGTALK_MAIL_FROM: 'Comments <comments@example.org>' },
+    env: { BLOGTALK_SMTP_URL: smtp.url, BLOGTALK_MAIL_FROM: 'Comments <comments@example.org>' },
   });
   home = `http://localhost:${server.port}/`;
 });

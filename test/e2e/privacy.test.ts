@@ -28,7 +28,6 @@ before(async () => {
   server = await startServerProcess({
     demo: true,
     env: {
-      BLOGTALK_DEMO_IDP_PORT: '0',
       BLOGTALK_SMTP_URL: smtp.url,
       BLOGTALK_MAIL_FROM: 'comments@demo.example',
     },

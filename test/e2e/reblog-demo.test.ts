@@ -19,7 +19,7 @@ let server: ServerProcess;
 
 before(async () => {
   browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });
-  server = await startServerProcess({ demo: true, env: { BLOGTALK_DEMO_IDP_PORT: '0' } });
+  server = await startServerProcess({ demo: true });
 });
 after(async () => {
   await browser?.close();

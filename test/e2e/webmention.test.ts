@@ -68,7 +68,7 @@ describe('a reblog across two server processes', () => {
       startServerProcess({
         env: { ...LOOPBACK, NODE_ENV: 'test', BLOGTALK_SITE_ORIGIN: blogOrigin, BLOGTALK_SITE_NAME: 'World Peace Forum', BLOGTALK_SITE_ID: 'forum' },
       }),
-      startServerProcess({ demo: true, env: { ...LOOPBACK, BLOGTALK_DEMO_IDP_PORT: '0' } }),
+      startServerProcess({ demo: true, env: LOOPBACK }),
     ]);
     blog = await startBlog(blogPort, one.url);
     browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs, headless: true });

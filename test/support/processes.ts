@@ -51,6 +51,8 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn',
       // Tests type in milliseconds: the time-to-write spam check would hold their comments.
       BLOGTALK_MIN_WRITING_SECONDS: '0',
+      // The demo's sign-in provider on a port the system picks: PORT + 1 (its default) may be taken.
+      ...(options.demo ? { BLOGTALK_DEMO_IDP_PORT: '0' } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
