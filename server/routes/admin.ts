@@ -77,6 +77,56 @@ const settingsSchema = {
 
 const siteIdSchema = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
+/**
+ * Who may use the owners' API (`/admin` and its sub-elements' routes): the page of this server
+ * only, and the signed-in owners of the site named, with the session's CSRF token on a change.
+ * Shared by every route plugin under `ADMIN_PREFIX`.
+ */
+export function ownerAccess(store: Store, sessions: Sessions, secret: string) {
+  /** The session's CSRF token: bound to the session (its id hash), useless without its cookie. */
+  const csrfFor = (idHash: string) => createHmac('sha256', secret).update(`admin-csrf\n${idHash}`).digest('base64url');
+
+  /** An `onRequest` hook: same origin only, for reads as well as writes; never any CORS header. */
+  async function sameOriginOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    for (const name of ['Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials', 'Access-Control-Expose-Headers']) {
+      reply.removeHeader(name);
+    }
+    reply.header('Cache-Control', 'no-store');
+    const origin = request.headers.origin;
+    const fetchSite = request.headers['sec-fetch-site'];
+    if ((origin !== undefined && origin !== ownOrigin(request)) || (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')) {
+      throw new HttpError(403, 'cross_origin', 'The moderation API answers only the moderation page of this server.');
+    }
+    if (request.method === 'POST' && origin === undefined) {
+      throw new HttpError(403, 'origin_required', 'This request must come from the moderation page (Origin header).');
+    }
+  }
+
+  /** The signed-in owner of `siteId`, after checking the CSRF token of a change. */
+  async function requireOwner(request: FastifyRequest, reply: FastifyReply, siteId: string): Promise<{ user: User; site: Site }> {
+    const state = await sessions.read(request);
+    if (state.kind !== 'user') {
+      if (state.kind === 'invalid') reply.header('Set-Cookie', sessions.cookie(null));
+      throw new HttpError(401, 'sign_in_required', 'Sign in as an owner of this site.');
+    }
+    if (request.method === 'POST') {
+      const sent = request.headers[CSRF_HEADER];
+      const expected = Buffer.from(csrfFor(state.idHash));
+      const given = Buffer.from(typeof sent === 'string' ? sent : '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new HttpError(403, 'csrf_invalid', 'This page is out of date; reload it and try again.');
+      }
+    }
+    const site = await store.getSite(siteId);
+    if (!site || !(await store.isSiteOwner(site.id, state.user.id))) {
+      throw new HttpError(403, 'not_owner', 'You are not an owner of this site.');
+    }
+    return { user: state.user, site };
+  }
+
+  return { csrfFor, sameOriginOnly, requireOwner };
+}
+
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
   const { store, sites, sessions, limits, secret } = opts;
   app.addSchema({
@@ -103,46 +153,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     },
   });
 
-  /** The session's CSRF token: bound to the session (its id hash), useless without its cookie. */
-  const csrfFor = (idHash: string) => createHmac('sha256', secret).update(`admin-csrf\n${idHash}`).digest('base64url');
-
+  const { csrfFor, sameOriginOnly, requireOwner } = ownerAccess(store, sessions, secret);
   // Same origin only, for reads as well as writes; never any CORS header.
-  app.addHook('onRequest', async (request, reply) => {
-    for (const name of ['Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials', 'Access-Control-Expose-Headers']) {
-      reply.removeHeader(name);
-    }
-    reply.header('Cache-Control', 'no-store');
-    const origin = request.headers.origin;
-    const fetchSite = request.headers['sec-fetch-site'];
-    if ((origin !== undefined && origin !== ownOrigin(request)) || (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')) {
-      throw new HttpError(403, 'cross_origin', 'The moderation API answers only the moderation page of this server.');
-    }
-    if (request.method === 'POST' && origin === undefined) {
-      throw new HttpError(403, 'origin_required', 'This request must come from the moderation page (Origin header).');
-    }
-  });
-
-  /** The signed-in owner of `siteId`, after checking the CSRF token of a change. */
-  async function requireOwner(request: FastifyRequest, reply: FastifyReply, siteId: string): Promise<{ user: User; site: Site }> {
-    const state = await sessions.read(request);
-    if (state.kind !== 'user') {
-      if (state.kind === 'invalid') reply.header('Set-Cookie', sessions.cookie(null));
-      throw new HttpError(401, 'sign_in_required', 'Sign in as an owner of this site.');
-    }
-    if (request.method === 'POST') {
-      const sent = request.headers[CSRF_HEADER];
-      const expected = Buffer.from(csrfFor(state.idHash));
-      const given = Buffer.from(typeof sent === 'string' ? sent : '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new HttpError(403, 'csrf_invalid', 'This page is out of date; reload it and try again.');
-      }
-    }
-    const site = await store.getSite(siteId);
-    if (!site || !(await store.isSiteOwner(site.id, state.user.id))) {
-      throw new HttpError(403, 'not_owner', 'You are not an owner of this site.');
-    }
-    return { user: state.user, site };
-  }
+  app.addHook('onRequest', sameOriginOnly);
 
   /** A post URL of this site, canonical. */
   async function postOf(site: Site, raw: string): Promise<string> {

@@ -10,18 +10,16 @@
  *   GET  /api/v1/admin/notifications?site=       an owner's email choices for a site
  *   POST /api/v1/admin/notifications             set them (same origin, session, `X-CSRF-Token` as the rest of /admin)
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sessions } from '../auth/sessions.js';
 import { hashToken } from '../auth/tokens.js';
 import type { Limits } from '../config.js';
 import { errorSchema, HttpError } from '../http/errors.js';
-import { ownOrigin } from '../http/sites.js';
 import { CONFIRM_PATH, UNSUBSCRIBE_PATH, type Notifier } from '../notify/notifier.js';
 import { notifyTokenPattern, readUnsubscribeToken } from '../notify/tokens.js';
 import { escapeHtml, sendPage } from '../privacy/page.js';
-import type { OwnerMailSettings, Store } from '../store/store.js';
-import { ADMIN_PREFIX, CSRF_HEADER } from './admin.js';
+import type { OwnerMailSettings, Store, User } from '../store/store.js';
+import { ADMIN_PREFIX, ownerAccess } from './admin.js';
 
 export interface NotifyRoutesOptions {
   store: Store;
@@ -144,32 +142,6 @@ export async function notifyRoutes(app: FastifyInstance, opts: NotifyRoutesOptio
 
   // --- the owner's choices (the /admin page's sub-element) ------------------------------------
 
-  const csrfFor = (idHash: string) => createHmac('sha256', secret).update(`admin-csrf\n${idHash}`).digest('base64url');
-
-  /** The signed-in owner of the site, same origin only, with the /admin page's CSRF token on a change (as in admin.ts). */
-  async function requireOwner(request: FastifyRequest, reply: FastifyReply, siteId: string): Promise<string> {
-    for (const name of ['Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials', 'Access-Control-Expose-Headers']) reply.removeHeader(name);
-    reply.header('Cache-Control', 'no-store');
-    const origin = request.headers.origin;
-    const fetchSite = request.headers['sec-fetch-site'];
-    if ((origin !== undefined && origin !== ownOrigin(request)) || (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')) {
-      throw new HttpError(403, 'cross_origin', 'The moderation API answers only the moderation page of this server.');
-    }
-    const state = await sessions.read(request);
-    if (state.kind !== 'user') throw new HttpError(401, 'sign_in_required', 'Sign in as an owner of this site.');
-    if (request.method === 'POST') {
-      if (origin === undefined) throw new HttpError(403, 'origin_required', 'This request must come from the moderation page (Origin header).');
-      const sent = request.headers[CSRF_HEADER];
-      const expected = Buffer.from(csrfFor(state.idHash));
-      const given = Buffer.from(typeof sent === 'string' ? sent : '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new HttpError(403, 'csrf_invalid', 'This page is out of date; reload it and try again.');
-      }
-    }
-    if (!(await store.isSiteOwner(siteId, state.user.id))) throw new HttpError(403, 'not_owner', 'You are not an owner of this site.');
-    return state.user.id;
-  }
-
   const settingsResponse = {
     type: 'object',
     required: ['comments', 'held', 'mail', 'address'],
@@ -182,46 +154,52 @@ export async function notifyRoutes(app: FastifyInstance, opts: NotifyRoutesOptio
   } as const;
   const siteId = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
-  const answer = async (site: string, userId: string) => ({
-    ...(await store.ownerMailSettings(site, userId)),
+  const answer = async (site: string, owner: User) => ({
+    ...(await store.ownerMailSettings(site, owner.id)),
     mail: notifier !== null,
-    address: !!(await store.getUser(userId))?.email,
+    address: !!owner.email,
   });
 
-  app.get<{ Querystring: { site: string } }>(
-    `${ADMIN_PREFIX}/notifications`,
-    {
-      schema: {
-        summary: "The signed-in owner's email choices for a site",
-        tags: ['admin'],
-        querystring: { type: 'object', required: ['site'], additionalProperties: false, properties: { site: siteId } },
-        response: { 200: settingsResponse, '4xx': errorSchema },
-      },
-    },
-    async (request, reply) => answer(request.query.site, await requireOwner(request, reply, request.query.site)),
-  );
+  // Under the owners' API, with its guard: same origin only, owners only, CSRF on a change.
+  const { sameOriginOnly, requireOwner } = ownerAccess(store, sessions, secret);
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', sameOriginOnly);
 
-  app.post<{ Body: OwnerMailSettings & { site: string } }>(
-    `${ADMIN_PREFIX}/notifications`,
-    {
-      schema: {
-        summary: "Sets the signed-in owner's email choices for a site",
-        description: '`comments`: `each` new comment, a daily `digest`, or `off`; `held`: an email for each comment held for moderation.',
-        tags: ['admin'],
-        body: {
-          type: 'object',
-          required: ['site', 'comments', 'held'],
-          additionalProperties: false,
-          properties: { site: siteId, comments: { type: 'string', enum: ['each', 'digest', 'off'] }, held: { type: 'boolean' } },
+    admin.get<{ Querystring: { site: string } }>(
+      `${ADMIN_PREFIX}/notifications`,
+      {
+        schema: {
+          summary: "The signed-in owner's email choices for a site",
+          tags: ['admin'],
+          querystring: { type: 'object', required: ['site'], additionalProperties: false, properties: { site: siteId } },
+          response: { 200: settingsResponse, '4xx': errorSchema },
         },
-        response: { 200: settingsResponse, '4xx': errorSchema },
       },
-    },
-    async (request, reply) => {
-      const { site, comments, held } = request.body;
-      const userId = await requireOwner(request, reply, site);
-      await store.putOwnerMailSettings(site, userId, { comments, held });
-      return answer(site, userId);
-    },
-  );
+      async (request, reply) => answer(request.query.site, (await requireOwner(request, reply, request.query.site)).user),
+    );
+
+    admin.post<{ Body: OwnerMailSettings & { site: string } }>(
+      `${ADMIN_PREFIX}/notifications`,
+      {
+        schema: {
+          summary: "Sets the signed-in owner's email choices for a site",
+          description: '`comments`: `each` new comment, a daily `digest`, or `off`; `held`: an email for each comment held for moderation.',
+          tags: ['admin'],
+          body: {
+            type: 'object',
+            required: ['site', 'comments', 'held'],
+            additionalProperties: false,
+            properties: { site: siteId, comments: { type: 'string', enum: ['each', 'digest', 'off'] }, held: { type: 'boolean' } },
+          },
+          response: { 200: settingsResponse, '4xx': errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { site, comments, held } = request.body;
+        const { user } = await requireOwner(request, reply, site);
+        await store.putOwnerMailSettings(site, user.id, { comments, held });
+        return answer(site, user);
+      },
+    );
+  });
 }
