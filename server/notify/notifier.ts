@@ -287,8 +287,14 @@ export class Notifier {
         const from = new Date(`${job.day}T00:00:00Z`);
         const comments = await store.publishedBetween(site.id, from, new Date(from.getTime() + DAY_MS), DIGEST_MAX);
         if (!comments.length) return null;
+        // A day's comments are mostly on a few posts: each post's title is read once.
+        const titles = new Map<string, Promise<string>>();
         const titled = [];
-        for (const comment of comments) titled.push({ comment, postTitle: await this.#postTitle(comment) });
+        for (const comment of comments) {
+          let title = titles.get(comment.postUrl);
+          if (!title) titles.set(comment.postUrl, (title = this.#postTitle(comment)));
+          titled.push({ comment, postTitle: await title });
+        }
         const unsubscribe = this.unsubscribeUrl(job.base, { kind: 'owner', siteId: site.id, userId: owner.id, what: 'comments' });
         return digestMessage(owner.email, site, job.day, titled, admin, unsubscribe);
       }
