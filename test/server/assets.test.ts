@@ -11,23 +11,24 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { openStore } from '../../server/store/index.js';
 
-describe('translations (/i18n/<lang>.json)', () => {
-  let app: FastifyInstance;
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'blogtalk-assets-'));
-    app = await buildApp({
-      store: await openStore({ dataDir: dir }),
-      secret: 'secret',
-      sites: [{ id: 'blog', name: 'Blog', origin: 'https://blog.example.org', allowedOrigins: ['https://blog.example.org'] }],
-      distDir: resolve('dist'),
-    });
+/** One app serves every test here: they only read what it serves. */
+let app: FastifyInstance;
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'blogtalk-assets-'));
+  app = await buildApp({
+    store: await openStore({ dataDir: dir }),
+    secret: 'secret',
+    sites: [{ id: 'blog', name: 'Blog', origin: 'https://blog.example.org', allowedOrigins: ['https://blog.example.org'] }],
+    distDir: resolve('dist'),
   });
-  after(async () => {
-    await app.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+});
+after(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
+describe('translations (/i18n/<lang>.json)', () => {
   for (const lang of ['de', 'ar']) {
     it(`serves ${lang}.json as built, to any origin, cached with revalidation`, async () => {
       const res = await app.inject({ url: `/i18n/${lang}.json`, headers: { origin: 'https://anywhere.example' } });
@@ -60,22 +61,6 @@ describe('translations (/i18n/<lang>.json)', () => {
 });
 
 describe('the widget script and its chunks', () => {
-  let app: FastifyInstance;
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'blogtalk-assets-'));
-    app = await buildApp({
-      store: await openStore({ dataDir: dir }),
-      secret: 'secret',
-      sites: [{ id: 'blog', name: 'Blog', origin: 'https://blog.example.org', allowedOrigins: ['https://blog.example.org'] }],
-      distDir: resolve('dist'),
-    });
-  });
-  after(async () => {
-    await app.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('serves /blogtalk.js, the loader, with a short cache, to any origin', async () => {
     const res = await app.inject({ url: '/blogtalk.js', headers: { origin: 'https://anywhere.example' } });
     assert.equal(res.statusCode, 200);
