@@ -67,7 +67,7 @@ export async function eventsHead(store: Store, siteId: string): Promise<number> 
   if (!head) return 0;
   let seq = head.get(siteId);
   if (seq === undefined) {
-    seq = Math.max(await store.eventsHead(siteId), await store.likesHead(siteId));
+    seq = await store.eventsHead(siteId);
     // Announcements that arrived meanwhile may be later.
     if (seq > (head.get(siteId) ?? 0)) head.set(siteId, seq);
   }

@@ -714,13 +714,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  likesHead(siteId: string): Promise<number> {
-    return this.#track(async () => {
-      const { rows } = await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM like_changes WHERE site_id = $1', [siteId]);
-      return Number(rows[0]!.seq);
-    });
-  }
-
   likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
     return this.#track(async () => {
       const post = (await this.#pool.query<{ id: number }>(SELECT_POST, [siteId, postUrl])).rows[0];
@@ -1215,7 +1208,8 @@ export class PostgresStore implements Store {
     return this.#track(async () => {
       const { rows } = await this.#pool.query<{ seq: string }>(
         `SELECT greatest((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = $1),
-                         (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = $1)) AS seq`,
+                         (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = $1),
+                         (SELECT coalesce(max(seq), 0) FROM like_changes WHERE site_id = $1)) AS seq`,
         [siteId],
       );
       return Number(rows[0]!.seq);

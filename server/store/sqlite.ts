@@ -669,9 +669,10 @@ function prepareStatements(db: Database.Database) {
     spamSettings: db.prepare<[string], { ip_retention_days: number | null; akismet_key: string | null; akismet_blog: string | null }>(
       "SELECT ip_retention_days, akismet_key, akismet_blog FROM moderation_settings WHERE site_id = ? AND post_url = ''",
     ),
-    eventsHead: db.prepare<[string, string], { seq: number }>(`
+    eventsHead: db.prepare<[string, string, string], { seq: number }>(`
       SELECT max((SELECT coalesce(max(seq), 0) FROM comments WHERE site_id = ?),
-                 (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = ?)) AS seq`),
+                 (SELECT coalesce(max(seq), 0) FROM comment_changes WHERE site_id = ?),
+                 (SELECT coalesce(max(seq), 0) FROM like_changes WHERE site_id = ?)) AS seq`),
   };
 }
 
@@ -908,11 +909,6 @@ export class SqliteStore implements Store {
       .map((row) => ({ siteId, postUrl: row.post_url, commentId: row.comment_id, seq: row.seq, created: new Date(row.created) }));
   }
 
-  async likesHead(siteId: string): Promise<number> {
-    return this.#db
-      .prepare<[string], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM like_changes WHERE site_id = ?')
-      .get(siteId)!.seq;
-  }
 
   async likes(siteId: string, postUrl: string, commentId: string | null, likerKey: string | null, limit: number): Promise<LikeSummary> {
     const post = this.#stmts.post.get(siteId, postUrl);
@@ -1590,7 +1586,7 @@ export class SqliteStore implements Store {
   }
 
   async eventsHead(siteId: string): Promise<number> {
-    return this.#stmts.eventsHead.get(siteId, siteId)!.seq;
+    return this.#stmts.eventsHead.get(siteId, siteId, siteId)!.seq;
   }
 
   async commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]> {

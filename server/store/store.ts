@@ -281,7 +281,7 @@ export interface Store
   commentChanges(siteId: string, afterSeq: number, limit: number): Promise<CommentChange[]>;
   /** Forgets edits, deletes and like changes recorded before `before` (live replay reaches back no further); how many. */
   purgeCommentChanges(before: Date): Promise<number>;
-  /** The highest `seq` of the site's comments and changes (0 for none): its latest live event, or later. */
+  /** The highest `seq` of the site's comments, their changes and like changes (0 for none): its latest live event, or later. */
   eventsHead(siteId: string): Promise<number>;
   /**
    * Stores a comment exactly once per (siteId, id). Creates the post record on first use.
@@ -948,6 +948,4 @@ export interface LikeChange {
 export interface LikeEventStore {
   /** A site's like changes in `seq` order, `limit` at a time after `afterSeq`. */
   likeChanges(siteId: string, afterSeq: number, limit: number): Promise<LikeChange[]>;
-  /** The highest `seq` of the site's like changes (0 for none). */
-  likesHead(siteId: string): Promise<number>;
 }
