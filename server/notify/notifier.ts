@@ -52,6 +52,9 @@ export interface NotifierOptions {
   log?: { warn(object: object, message: string): void; error(object: object, message: string): void };
 }
 
+/** The dedupe key of a comment's notifications at one status (queued once per status it reaches). */
+const notifyKey = (siteId: string, commentId: string, status: string) => `notify:${siteId}:${commentId}:${status}`;
+
 /** `YYYY-MM-DD` of a time, in UTC. */
 const dayOf = (time: Date) => time.toISOString().slice(0, 10);
 
@@ -159,6 +162,8 @@ export class Notifier {
   /** A comment was stored or approved (by any instance): queue its notifications, unless queued already. */
   async #commentEvent(event: CommentEvent): Promise<void> {
     if (event.change || !this.#runner) return;
+    // Queued as published already (by the request that stored it here): nothing to read.
+    if (this.#queued.has(notifyKey(event.siteId, event.commentId, 'published'))) return;
     const comment = await this.#store.getComment(event.siteId, event.commentId);
     if (comment) await this.stored(comment);
   }
@@ -169,7 +174,7 @@ export class Notifier {
    */
   async stored(comment: StoredComment): Promise<void> {
     if (!this.#runner || !this.#base || comment.deleted || comment.status === 'spam') return;
-    const dedupeKey = `notify:${comment.siteId}:${comment.id}:${comment.status}`;
+    const dedupeKey = notifyKey(comment.siteId, comment.id, comment.status);
     if (this.#queued.has(dedupeKey)) return;
     if (this.#queued.size > 10_000) this.#queued.clear();
     this.#queued.add(dedupeKey);
